@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Search (a compact, scored index of memories) and timeline (memories around an anchor).
+
+Progressive disclosure: search and timeline return ids, titles and snippets; `get` returns the
+full memory. No hidden recency cut-off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from claude_mem.storage import fts
+from claude_mem.storage import memories as memories_repo
+from claude_mem.storage.memories import Filters
+
+from . import contracts as c
+from . import views
+from .audit import record
+from .context import Context
+from .errors import Invalid, NotFound
+from .memories import get_visible
+from .scoping import get_session, visible_project_ids
+
+
+def _snippet(row: Any, snip: str | None) -> str:
+    if snip and "[" in snip:
+        return snip
+    text = row["narrative"] or row["subtitle"]
+    return text[:200] + ("…" if len(text) > 200 else "")
+
+
+def filters_for(ctx: Context, db: Any, req: c.SearchIn) -> Filters:
+    if req.session_id:
+        get_session(ctx, db, req.session_id)
+    return Filters(
+        project_ids=visible_project_ids(ctx, db, name=req.project, project_id=req.project_id,
+                                        project_ids=req.project_ids),
+        kinds=req.kinds, types=req.types, files=req.files, session_id=req.session_id,
+        since=req.since_epoch, until=req.until_epoch, include_superseded=req.include_superseded)
+
+
+def run_search(ctx: Context, db: Any, req: c.SearchIn) -> tuple[list[c.SearchHit], str]:
+    """The ranked hits and the mode actually used (FTS when no vector index is available)."""
+    f = filters_for(ctx, db, req)
+    team = ctx.principal.team_id
+    match = fts.match_expression(req.query)
+    mode = "fts"  # hybrid and vector fall back to full-text until an embedder is configured
+    if match is None:
+        rows = memories_repo.recent(db, team, f, req.limit)
+        return [_hit(r, None, 0.0) for r in rows], mode
+    rows = memories_repo.search_fts(db, team, match, f, req.limit)
+    return [_hit(r, r["snip"], round(-r["rank"], 6)) for r in rows], mode
+
+
+def _hit(row: Any, snip: str | None, score: float) -> c.SearchHit:
+    return c.SearchHit(id=row["id"], kind=row["kind"], type=row["type"], title=row["title"],
+                       snippet=_snippet(row, snip), score=score, project_id=row["project_id"],
+                       session_id=row["session_id"], created_at_epoch=row["created_at"])
+
+
+def search(req: c.SearchIn, ctx: Context) -> c.SearchResult:
+    with ctx.store.write() as db:
+        hits, mode = run_search(ctx, db, req)
+        record(ctx, db, "memory.served", count=len(hits), detail={"via": "search"})
+    return c.SearchResult(results=hits, mode=mode, query=req.query)
+
+
+def timeline(req: c.TimelineIn, ctx: Context) -> c.TimelineOut:
+    if req.anchor and req.query:
+        raise Invalid("$.anchor", "give an anchor or a query, not both")
+    team = ctx.principal.team_id
+    with ctx.store.write() as db:
+        project_ids = visible_project_ids(ctx, db, name=req.project, project_id=req.project_id)
+        anchor = None
+        if req.anchor:
+            anchor = get_visible(ctx, db, req.anchor)
+            if anchor["forgotten_at"] is not None:
+                raise NotFound(f"memory {req.anchor} was forgotten")
+        elif req.query:
+            hits, _ = run_search(ctx, db, c.SearchIn(query=req.query, project=req.project,
+                                                       project_id=req.project_id, limit=1))
+            if hits:
+                anchor = memories_repo.get(db, team, hits[0].id)
+        if anchor is not None:
+            f = Filters(project_ids=[anchor["project_id"]])
+            rows = memories_repo.around(db, team, anchor, req.before, req.after, f)
+        else:
+            rows = list(reversed(memories_repo.recent(db, team, Filters(project_ids=project_ids),
+                                                      req.before + 1)))
+        record(ctx, db, "memory.served", count=len(rows), detail={"via": "timeline"})
+    return c.TimelineOut(anchor=anchor["id"] if anchor is not None else None,
+                         memories=[views.index_item(r) for r in rows])

@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Full-text helpers: what a memory puts into FTS5, and how user text becomes a safe MATCH.
+
+No user text reaches FTS5 syntax raw: a query is cut into word tokens, each token is quoted, and
+the tokens are OR-ed, so `"AND OR NEAR( *` is just three harmless words. Code identifiers are
+split (`refreshToken`, `refresh_token` -> `refresh token`) on both sides, so they meet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself just
+    me more most my myself no nor not now of off on once only or other our ours ourselves out over
+    own same she should so some such than that the their theirs them themselves then there these
+    they this those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours yourself yourselves""".split()
+)
+
+
+def identifier_parts(token: str) -> list[str]:
+    """`refreshToken` -> [refresh, token]; `refresh_token` -> [refresh, token]; `v2` -> [v, 2]."""
+    parts: list[str] = []
+    for piece in token.split("_"):
+        if piece:
+            parts.extend(p.lower() for p in _CAMEL.findall(piece) or [piece])
+    return parts
+
+
+def split_identifiers(text: str) -> str:
+    """The extra words that identifiers in `text` contribute (only where splitting adds any)."""
+    extra: list[str] = []
+    for token in _WORD.findall(text):
+        parts = identifier_parts(token)
+        if len(parts) > 1:
+            extra.extend(parts)
+    return " ".join(extra)
+
+
+def query_terms(query: str) -> list[str]:
+    """Distinct lower-case search terms of a user query, stopwords dropped (unless nothing is left)."""
+    terms: list[str] = []
+    for token in _WORD.findall(query):
+        low = token.lower()
+        candidates = [low] + [p for p in identifier_parts(token) if p != low]
+        for t in candidates:
+            if t not in terms:
+                terms.append(t)
+    kept = [t for t in terms if t not in STOPWORDS]
+    return kept or terms
+
+
+def match_expression(query: str) -> str | None:
+    """A MATCH expression for FTS5, or None when the query has no searchable word."""
+    terms = query_terms(query)
+    if not terms:
+        return None
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def document(title: str, parts: Iterable[str], extra: Iterable[str]) -> tuple[str, str, str]:
+    """The (title, body, extra) columns of `memories_fts` for one memory."""
+    body = "\n".join(p for p in parts if p)
+    extras = [e for e in extra if e]
+    extras.append(split_identifiers(title + "\n" + body))
+    return title, body, " ".join(x for x in extras if x)

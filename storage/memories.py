@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Memories repository: rows, their sources and files, and the FTS5 index derived from them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import fts
+from .ids import new_id
+from .jsoncol import dumps, loads
+
+TEXT_FIELDS = ("title", "subtitle", "narrative")
+LIST_FIELDS = ("facts", "concepts", "files_read", "files_modified")
+
+
+@dataclass
+class NewMemory:
+    """What a writer hands the repository; ids, hash and times are filled in here when absent."""
+
+    project_id: str
+    kind: str
+    narrative: str = ""
+    title: str = ""
+    subtitle: str = ""
+    type: str | None = None
+    session_id: str | None = None
+    facts: list[str] = field(default_factory=list)
+    concepts: list[str] = field(default_factory=list)
+    files_read: list[str] = field(default_factory=list)
+    files_modified: list[str] = field(default_factory=list)
+    metadata: dict = field(default_factory=dict)
+    id: str | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    superseded_by: str | None = None
+    forgotten_at: int | None = None
+    content_hash: str | None = None
+
+
+def content_hash(kind: str, title: str, narrative: str, facts: list[str]) -> str:
+    h = hashlib.sha256("\0".join([kind, title, narrative, *facts]).encode("utf-8"))
+    return h.hexdigest()[:32]
+
+
+def get(db: Any, team_id: str, memory_id: str) -> Any:
+    return db.execute("select * from memories where team_id = ? and id = ?",
+                      (team_id, memory_id)).fetchone()
+
+
+def get_many(db: Any, team_id: str, ids: list[str]) -> list[Any]:
+    if not ids:
+        return []
+    rows = db.execute(f"select * from memories where team_id = ? and id in ({','.join('?' * len(ids))})",
+                      (team_id, *ids)).fetchall()
+    order = {mid: i for i, mid in enumerate(ids)}
+    return sorted(rows, key=lambda r: order[r["id"]])
+
+
+def sources(db: Any, memory_id: str) -> list[str]:
+    return [r[0] for r in db.execute(
+        "select event_id from memory_sources where memory_id = ? order by event_id", (memory_id,))]
+
+
+def _index(db: Any, pk: int, row: Any) -> None:
+    """(Re)write the FTS5 row and file index of one memory from its stored row."""
+    db.execute("delete from memories_fts where rowid = ?", (pk,))
+    db.execute("delete from memory_files where memory_pk = ?", (pk,))
+    if row["forgotten_at"] is not None:
+        return
+    files_read, files_modified = loads(row["files_read"], []), loads(row["files_modified"], [])
+    title, body, extra = fts.document(
+        row["title"],
+        [row["subtitle"], row["narrative"], *loads(row["facts"], [])],
+        [*files_read, *files_modified, *loads(row["concepts"], []), row["type"] or "", row["kind"]],
+    )
+    db.execute("insert into memories_fts (rowid, title, body, extra) values (?, ?, ?, ?)",
+               (pk, title, body, extra))
+    for role, paths in (("read", files_read), ("modified", files_modified)):
+        for path in dict.fromkeys(paths):
+            db.execute("insert or ignore into memory_files (memory_pk, team_id, path, role)"
+                       " values (?, ?, ?, ?)", (pk, row["team_id"], path, role))
+
+
+def insert(db: Any, team_id: str, m: NewMemory, now: int,
+           source_event_ids: tuple[str, ...] = ()) -> tuple[Any, bool]:
+    """Write a memory; a same-content memory in the same session is returned instead (dedupe)."""
+    mid = m.id or new_id("mem")
+    if m.forgotten_at is not None:
+        chash = f"forgotten:{mid}"  # tombstones never dedupe against each other
+    else:
+        chash = m.content_hash or content_hash(m.kind, m.title, m.narrative, m.facts)
+    row = None
+    if m.session_id and m.forgotten_at is None:
+        row = db.execute("select * from memories where session_id = ? and content_hash = ?",
+                         (m.session_id, chash)).fetchone()
+    created = row is None
+    if created:
+        db.execute(
+            "insert into memories (id, team_id, project_id, session_id, kind, type, title, subtitle,"
+            " narrative, facts, concepts, files_read, files_modified, content_hash, created_at,"
+            " updated_at, superseded_by, forgotten_at, metadata)"
+            " values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (mid, team_id, m.project_id, m.session_id, m.kind, m.type, m.title, m.subtitle,
+             m.narrative, dumps(m.facts), dumps(m.concepts), dumps(m.files_read),
+             dumps(m.files_modified), chash, m.created_at or now, m.updated_at or m.created_at or now,
+             m.superseded_by, m.forgotten_at, dumps(m.metadata)),
+        )
+        row = get(db, team_id, mid)
+        _index(db, row["pk"], row)
+    for eid in source_event_ids:
+        db.execute("insert or ignore into memory_sources (memory_id, event_id) values (?, ?)",
+                   (row["id"], eid))
+    return row, created
+
+
+def update(db: Any, team_id: str, memory_id: str, changes: dict[str, Any], now: int) -> Any:
+    """Apply field changes (text fields as str, list fields as lists, metadata as dict)."""
+    row = get(db, team_id, memory_id)
+    if row is None:
+        return None
+    cols, args = [], []
+    for key, value in changes.items():
+        cols.append(f"{key} = ?")
+        args.append(dumps(value) if key in LIST_FIELDS or key == "metadata" else value)
+    merged = {k: row[k] for k in row.keys()} | {
+        k: (dumps(v) if k in LIST_FIELDS or k == "metadata" else v) for k, v in changes.items()}
+    cols += ["content_hash = ?", "updated_at = ?"]
+    args += [content_hash(merged["kind"], merged["title"], merged["narrative"],
+                          loads(merged["facts"], [])), now]
+    db.execute(f"update memories set {', '.join(cols)} where pk = ?", (*args, row["pk"]))
+    row = get(db, team_id, memory_id)
+    _index(db, row["pk"], row)
+    return row
+
+
+def supersede(db: Any, team_id: str, memory_id: str, by_id: str, now: int) -> None:
+    db.execute("update memories set superseded_by = ?, updated_at = ? where team_id = ? and id = ?",
+               (by_id, now, team_id, memory_id))
+
+
+def forget(db: Any, team_id: str, memory_ids: list[str], now: int) -> list[str]:
+    """Tombstone memories: their text is erased, their index rows and source payloads too."""
+    done = []
+    for mid in memory_ids:
+        row = get(db, team_id, mid)
+        if row is None or row["forgotten_at"] is not None:
+            continue
+        db.execute(
+            "update memories set title = '', subtitle = '', narrative = '', facts = '[]',"
+            " concepts = '[]', files_read = '[]', files_modified = '[]', metadata = '{}',"
+            " content_hash = 'forgotten:' || id, forgotten_at = ?, updated_at = ? where pk = ?",
+            (now, now, row["pk"]))
+        db.execute("delete from memories_fts where rowid = ?", (row["pk"],))
+        db.execute("delete from memory_files where memory_pk = ?", (row["pk"],))
+        if has_vec(db):
+            db.execute("delete from memories_vec where memory_pk = ?", (row["pk"],))
+        db.execute("update events set payload = '{\"forgotten\":true}' where team_id = ? and id in"
+                   " (select event_id from memory_sources where memory_id = ?)", (team_id, mid))
+        done.append(mid)
+    return done
+
+
+def has_vec(db: Any) -> bool:
+    return db.execute("select 1 from sqlite_master where name = 'memories_vec'").fetchone() is not None
+
+
+@dataclass
+class Filters:
+    """Search and listing filters; every query is already bound to one team."""
+
+    project_ids: list[str] | None = None
+    kinds: list[str] | None = None
+    types: list[str] | None = None
+    files: list[str] | None = None
+    session_id: str | None = None
+    since: int | None = None
+    until: int | None = None
+    include_superseded: bool = False
+
+
+def _where(team_id: str, f: Filters) -> tuple[str, list[Any]]:
+    sql = ["m.team_id = ?", "m.forgotten_at is null"]
+    args: list[Any] = [team_id]
+    if not f.include_superseded:
+        sql.append("m.superseded_by is null")
+    for col, values in (("m.project_id", f.project_ids), ("m.kind", f.kinds), ("m.type", f.types)):
+        if values is not None:
+            sql.append(f"{col} in ({','.join('?' * len(values))})" if values else "0")
+            args += values
+    if f.session_id:
+        sql.append("m.session_id = ?")
+        args.append(f.session_id)
+    if f.since is not None:
+        sql.append("m.created_at >= ?")
+        args.append(f.since)
+    if f.until is not None:
+        sql.append("m.created_at <= ?")
+        args.append(f.until)
+    if f.files:
+        ors, file_args = [], [team_id]
+        for path in f.files:
+            esc = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            ors.append("mf.path = ? or mf.path like ? escape '\\'")
+            file_args += [path, "%/" + esc.lstrip("/")]
+        sql.append("m.pk in (select mf.memory_pk from memory_files mf where mf.team_id = ?"
+                   f" and ({' or '.join(ors)}))")
+        args += file_args
+    return " and ".join(sql), args
+
+
+def search_fts(db: Any, team_id: str, match: str, f: Filters, limit: int) -> list[Any]:
+    """BM25-ranked matches (title weighs most), each with `rank` (lower is better) and `snip`."""
+    where, args = _where(team_id, f)
+    return db.execute(
+        "select m.*, bm25(memories_fts, 8.0, 1.0, 0.6) as rank,"
+        " snippet(memories_fts, 1, '[', ']', '…', 16) as snip"
+        " from memories_fts join memories m on m.pk = memories_fts.rowid"
+        f" where memories_fts match ? and {where} order by rank, m.pk limit ?",
+        (match, *args, limit)).fetchall()
+
+
+def recent(db: Any, team_id: str, f: Filters, limit: int, *, oldest_first: bool = False) -> list[Any]:
+    where, args = _where(team_id, f)
+    order = "asc" if oldest_first else "desc"
+    return db.execute(f"select m.* from memories m where {where}"
+                      f" order by m.created_at {order}, m.pk {order} limit ?",
+                      (*args, limit)).fetchall()
+
+
+def around(db: Any, team_id: str, anchor: Any, before: int, after: int, f: Filters) -> list[Any]:
+    """Memories of the anchor's project just before and after it, oldest first."""
+    where, args = _where(team_id, f)
+    older = db.execute(
+        f"select m.* from memories m where {where} and (m.created_at, m.pk) < (?, ?)"
+        " order by m.created_at desc, m.pk desc limit ?",
+        (*args, anchor["created_at"], anchor["pk"], before)).fetchall()
+    newer = db.execute(
+        f"select m.* from memories m where {where} and (m.created_at, m.pk) > (?, ?)"
+        " order by m.created_at, m.pk limit ?",
+        (*args, anchor["created_at"], anchor["pk"], after)).fetchall()
+    return [*reversed(older), anchor, *newer]
+
+
+def ids_matching(db: Any, team_id: str, f: Filters) -> list[str]:
+    where, args = _where(team_id, f)
+    return [r[0] for r in db.execute(f"select m.id from memories m where {where} order by m.pk", args)]
+
+
+def reindex(db: Any, team_id: str | None = None) -> int:
+    """Rebuild the FTS5 and file indexes from the memory rows (all teams when `team_id` is None)."""
+    if team_id is None:
+        db.execute("delete from memories_fts")
+        db.execute("delete from memory_files")
+        rows = db.execute("select * from memories").fetchall()
+    else:
+        db.execute("delete from memories_fts where rowid in (select pk from memories where team_id = ?)",
+                   (team_id,))
+        db.execute("delete from memory_files where team_id = ?", (team_id,))
+        rows = db.execute("select * from memories where team_id = ?", (team_id,)).fetchall()
+    for row in rows:
+        _index(db, row["pk"], row)
+    return len(rows)
+
+
+def counts(db: Any, team_id: str) -> dict[str, int]:
+    return {r[0]: r[1] for r in db.execute(
+        "select kind, count(*) from memories where team_id = ? and forgotten_at is null group by kind",
+        (team_id,))}
+
+
+def decode_lists(row: Any) -> dict[str, Any]:
+    """The list and metadata columns of a row, decoded."""
+    return {k: loads(row[k], []) for k in LIST_FIELDS} | {"metadata": loads(row["metadata"], {})}
