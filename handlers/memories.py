@@ -23,6 +23,11 @@ def _clean_list(values: list[str], limit: int) -> list[str]:
     return [clean_text(v, limit) for v in values]
 
 
+def _title_from(text: str, limit: int = 80) -> str:
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
 def get_visible(ctx: Context, db: Any, memory_id: str) -> Any:
     row = memories_repo.get(db, ctx.principal.team_id, memory_id)
     if row is None or not project_allowed(ctx, row["project_id"]):
@@ -41,9 +46,11 @@ def create_memory(req: c.MemoryCreate, ctx: Context) -> c.MemoryOut:
         narrative = clean_text(req.narrative, limit)
         if not narrative.strip():
             raise Invalid("$.narrative", "nothing is left once private tags are stripped")
+        title = clean_text(req.title, 2_000).strip() or _title_from(narrative)
+        mtype = req.type or ("decision" if req.kind == "decision" else None)
         row, _ = memories_repo.insert(db, ctx.principal.team_id, NewMemory(
-            project_id=project["id"], session_id=req.session_id, kind=req.kind, type=req.type,
-            title=clean_text(req.title, 2_000), subtitle=clean_text(req.subtitle, 2_000),
+            project_id=project["id"], session_id=req.session_id, kind=req.kind, type=mtype,
+            title=title, subtitle=clean_text(req.subtitle, 2_000),
             narrative=narrative, facts=_clean_list(req.facts, limit),
             concepts=_clean_list(req.concepts, 200), files_read=req.files_read,
             files_modified=req.files_modified, metadata=clean(req.metadata, limit)), ctx.now())

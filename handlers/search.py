@@ -24,8 +24,8 @@ from .scoping import get_session, visible_project_ids
 
 def _snippet(row: Any, snip: str | None) -> str:
     if snip and "[" in snip:
-        return snip
-    text = row["narrative"] or row["subtitle"]
+        return " ".join(snip.split())
+    text = " ".join((row["narrative"] or row["subtitle"]).split())
     return text[:200] + ("…" if len(text) > 200 else "")
 
 

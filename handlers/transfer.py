@@ -33,8 +33,11 @@ FORMAT_VERSION = 1
 _enc = msgspec.json.Encoder()
 
 
-class ProjectRecord(c.Project, tag="project", tag_field="record", kw_only=True):
-    pass
+class ProjectRecord(c.Out, tag="project", tag_field="record", kw_only=True):
+    id: str
+    name: str
+    created_at_epoch: int
+    metadata: dict[str, Any]
 
 
 class SessionRecord(c.Session, tag="session", tag_field="record", kw_only=True):
@@ -78,9 +81,9 @@ def export_lines(req: c.ExportIn, ctx: Context) -> Iterator[bytes]:
     with ctx.store.read():
         for row in projects_repo.list_all(db, team, pids):
             p = views.project(row)
-            p.memory_count = p.session_count = None
             counts["projects"] += 1
-            yield _line(_as(ProjectRecord, p))
+            yield _line(ProjectRecord(id=p.id, name=p.name, created_at_epoch=p.created_at_epoch,
+                                      metadata=p.metadata))
         for row in db.execute(f"select * from sessions where {where} order by id", args):
             counts["sessions"] += 1
             yield _line(_as(SessionRecord, views.session(row)))

@@ -1,0 +1,365 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The `claude-mem` command line. Server commands manage the process; `search`, `add`, `context`
+and `forget` build a handler's input Struct and call it through the manifest (over HTTP when
+`CLAUDE_MEM_URL` is set, else in-process). Heavy imports stay inside the commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Annotated, Any, Literal
+
+from cyclopts import App, Parameter
+
+app = App(name="claude-mem", help="claude-mem server: memory for AI coding agents.",
+          version_flags=["--version"])
+server = App(name="server", help="Run and manage the server.")
+worker = App(name="worker", help="Aliases of the `server` process commands.")
+app.command(server)
+app.command(worker)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("claude-mem-server")
+    except PackageNotFoundError:  # pragma: no cover
+        return "0.0.0"
+
+
+app.version = _version
+
+
+def _err(message: str) -> None:
+    print(f"claude-mem: {message}", file=sys.stderr)
+
+
+def _settings(**overrides: Any) -> Any:
+    from claude_mem.runtime.settings import load
+    return load(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _guard(fn: Any) -> Any:
+    """Turn a caller's mistake into a message and exit code 2, an unreachable server into 1."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> int:
+        from claude_mem.handlers.errors import HandlerError
+        from claude_mem.runtime.settings import SettingsError
+
+        from .invoke import Unreachable
+        try:
+            return fn(*args, **kwargs) or 0
+        except (SettingsError, HandlerError) as exc:
+            _err(getattr(exc, "message", str(exc)))
+            return 2
+        except Unreachable as exc:
+            _err(str(exc))
+            return 1
+        except RuntimeError as exc:
+            _err(str(exc))
+            return 1
+
+    return wrapper
+
+
+def _print_json(value: Any) -> None:
+    import msgspec
+    print(msgspec.json.encode(value).decode())
+
+
+# -- server process ----------------------------------------------------------------------------
+
+@_guard
+def start(*, daemon: bool = False, host: str | None = None, port: int | None = None,
+          data_dir: str | None = None) -> int:
+    """Start the server (in the foreground unless --daemon).
+
+    Parameters
+    ----------
+    daemon
+        Detach, with a pid file and a log file in the data dir.
+    host
+        Address to bind (CLAUDE_MEM_HOST).
+    port
+        Port to bind (CLAUDE_MEM_PORT).
+    data_dir
+        Data directory (CLAUDE_MEM_DATA_DIR).
+    """
+    from claude_mem.runtime import process
+    settings = _settings(host=host, port=port, data_dir=data_dir)
+    if daemon:
+        info = process.start_daemon(settings, dict(os.environ))
+        print(f"claude-mem server started: pid {info.pid}, {process.server_url(info)}, "
+              f"logs {settings.log_path}")
+        return 0
+    process.serve(settings)
+    return 0
+
+
+@_guard
+def stop(*, data_dir: str | None = None) -> int:
+    """Stop the running server."""
+    from claude_mem.runtime import process
+    settings = _settings(data_dir=data_dir)
+    info = process.stop(settings)
+    print(f"claude-mem server stopped (pid {info.pid})" if info else "claude-mem server is not running")
+    return 0
+
+
+@_guard
+def restart(*, host: str | None = None, port: int | None = None, data_dir: str | None = None) -> int:
+    """Stop the server if it runs, then start it detached."""
+    from claude_mem.runtime import process
+    settings = _settings(host=host, port=port, data_dir=data_dir)
+    process.stop(settings)
+    info = process.start_daemon(settings, dict(os.environ))
+    print(f"claude-mem server restarted: pid {info.pid}, {process.server_url(info)}")
+    return 0
+
+
+@_guard
+def status(*, json_: Annotated[bool, Parameter(name="--json")] = False, data_dir: str | None = None) -> int:
+    """Whether the server runs, and its queue figures. Exit 1 when it does not run."""
+    from claude_mem.runtime import process
+    settings = _settings(data_dir=data_dir)
+    info = process.running(settings)
+    out: dict[str, Any] = {"running": info is not None, "dataDir": str(settings.data_path)}
+    if info is not None:
+        out |= {"pid": info.pid, "url": process.server_url(info), "startedAtEpoch": info.started_at}
+        try:
+            import urllib.request
+            with urllib.request.urlopen(process.server_url(info) + "/readyz", timeout=3) as r:
+                ready = json.loads(r.read())
+        except Exception as exc:
+            ready = {"status": "unreachable", "detail": str(exc)}
+        out["ready"] = ready
+    if json_:
+        _print_json(out)
+    elif info is None:
+        print(f"claude-mem server is not running (data dir {settings.data_path})")
+    else:
+        q = out["ready"].get("queue", {})
+        print(f"claude-mem server running: pid {info.pid}, {out['url']}, status {out['ready'].get('status')}")
+        if q:
+            print(f"queue {q.get('engine')}: {q.get('pending_events', 0)} pending events in "
+                  f"{q.get('sessions_waiting', 0)} sessions, {q.get('failed_events', 0)} failed")
+    return 0 if info is not None else 1
+
+
+@_guard
+def logs(*, follow: bool = False, lines: int = 50, data_dir: str | None = None) -> int:
+    """Print the end of the server log.
+
+    Parameters
+    ----------
+    follow
+        Keep printing new lines (Ctrl+C to stop).
+    lines
+        How many lines to show.
+    """
+    from claude_mem.runtime import process
+    settings = _settings(data_dir=data_dir)
+    path = settings.log_path
+    if not path.exists():
+        _err(f"no log yet at {path}")
+        return 1
+    text = process.tail(path, lines)
+    if text:
+        print(text)
+    if follow:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            try:
+                while True:
+                    chunk = f.read()
+                    if chunk:
+                        sys.stdout.write(chunk.decode("utf-8", "replace"))
+                        sys.stdout.flush()
+                    else:
+                        time.sleep(0.3)
+            except KeyboardInterrupt:
+                return 0
+    return 0
+
+
+@_guard
+def migrate(*, data_dir: str | None = None) -> int:
+    """Bring the database schema up to date (idempotent)."""
+    from claude_mem.storage.store import Store
+    settings = _settings(data_dir=data_dir)
+    store = Store(settings.db_path, migrate=False)
+    applied = store.migrate()
+    print(f"schema version {store.schema_version()}" + (f" (applied {', '.join(map(str, applied))})"
+                                                         if applied else " (already up to date)"))
+    store.close()
+    return 0
+
+
+@_guard
+def doctor(*, data_dir: str | None = None) -> int:
+    """Check this machine and configuration, one line each; exit 1 if anything is wrong."""
+    from claude_mem.runtime.doctor import run_checks
+    settings = _settings(data_dir=data_dir)
+    ok = True
+    for check in run_checks(settings):
+        print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+        ok = ok and check.ok
+    return 0 if ok else 1
+
+
+for _cmd in (start, stop, restart, status, logs, migrate, doctor):
+    server.command(_cmd)
+for _cmd in (start, stop, restart, status):
+    worker.command(_cmd)
+
+
+# -- commands that wrap handlers ---------------------------------------------------------------
+
+def _call(name: str, req: Any) -> Any:
+    from .invoke import invoker
+    inv = invoker(_settings)
+    try:
+        return inv.call(name, req)
+    finally:
+        if hasattr(inv, "close"):
+            inv.close()
+
+
+@app.command
+@_guard
+def search(query: str = "", *, project: str | None = None, limit: int = 20,
+           mode: Literal["hybrid", "fts", "vector"] = "hybrid", kind: list[str] | None = None,
+           file: list[str] | None = None,
+           json_: Annotated[bool, Parameter(name="--json")] = False) -> int:
+    """Search memories.
+
+    Parameters
+    ----------
+    query
+        Words to look for (empty: the most recent memories).
+    project
+        Only this project (by name).
+    limit
+        How many results (1 to 100).
+    kind
+        Only these kinds (observation, decision, summary, note); repeat or comma-separate.
+    file
+        Only memories that touched these files.
+    """
+    from claude_mem.handlers.contracts import SearchIn
+    from claude_mem.handlers.validation import convert
+    req = convert({"query": query, "project": project, "limit": limit, "mode": mode,
+                   "kinds": _split(kind), "files": _split(file)}, SearchIn)
+    out = _call("search", req)
+    if json_:
+        _print_json(out)
+        return 0
+    if not out.results:
+        print("no memories found")
+    for hit in out.results:
+        print(f"{hit.id}  {hit.type or hit.kind:<10} {hit.title}")
+        if hit.snippet:
+            print(f"    {hit.snippet[:160]}")
+    return 0
+
+
+@app.command
+@_guard
+def add(text: str, *, project: str | None = None, title: str = "",
+        kind: Literal["note", "decision", "observation"] = "note", type: str | None = None,
+        json_: Annotated[bool, Parameter(name="--json")] = False) -> int:
+    """Add a memory by hand.
+
+    Parameters
+    ----------
+    text
+        The memory's text (its narrative).
+    project
+        Project name (default: the current directory's name).
+    title
+        A short title.
+    kind
+        note, decision or observation.
+    type
+        bugfix, feature, refactor, change, discovery, decision, security_alert or security_note.
+    """
+    from claude_mem.handlers.contracts import MemoryCreate
+    from claude_mem.handlers.validation import convert
+    req = convert({"project": project or _default_project(), "narrative": text, "title": title,
+                   "kind": kind, "type": type}, MemoryCreate)
+    out = _call("create_memory", req)
+    if json_:
+        _print_json(out)
+    else:
+        print(f"added {out.memory.id}")
+    return 0
+
+
+@app.command
+@_guard
+def context(*, project: str | None = None, query: str | None = None,
+            budget: int | None = None, json_: Annotated[bool, Parameter(name="--json")] = False) -> int:
+    """Print the context pack a new session of a project would get.
+
+    Parameters
+    ----------
+    project
+        Project name (default: the current directory's name).
+    query
+        Put memories relevant to this first.
+    budget
+        Token budget (default CLAUDE_MEM_CONTEXT_TOKENS).
+    """
+    from claude_mem.handlers.contracts import ContextIn
+    from claude_mem.handlers.validation import convert
+    req = convert({"project": project or _default_project(), "query": query, "tokenBudget": budget},
+                  ContextIn)
+    out = _call("build_context", req)
+    if json_:
+        _print_json(out)
+    else:
+        sys.stdout.write(out.context)
+    return 0
+
+
+@app.command
+@_guard
+def forget(ids: list[str] | None = None, *, project: str | None = None,
+           json_: Annotated[bool, Parameter(name="--json")] = False) -> int:
+    """Forget memories by id (or every memory of --project).
+
+    Parameters
+    ----------
+    ids
+        Memory ids.
+    project
+        Forget every memory of this project.
+    """
+    from claude_mem.handlers.contracts import ForgetIn
+    from claude_mem.handlers.validation import convert
+    req = convert({"ids": ids, "project": project}, ForgetIn)
+    out = _call("forget", req)
+    if json_:
+        _print_json(out)
+    else:
+        print(f"forgot {out.count} memor{'y' if out.count == 1 else 'ies'}")
+    return 0
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [v for item in values for v in item.split(",") if v]
+
+
+def _default_project() -> str:
+    return os.environ.get("CLAUDE_MEM_PROJECT") or os.path.basename(os.getcwd()) or "default"
+
+
+def main() -> None:
+    rc = app(sys.argv[1:], result_action="return_value")
+    sys.exit(rc if isinstance(rc, int) else 0)
