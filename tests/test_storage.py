@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Storage: the connection, migrations, ids and the full-text helpers, on real SQLite files."""
+
+from __future__ import annotations
+
+import threading
+
+from claude_mem.storage import fts
+from claude_mem.storage import migrate as migrations
+from claude_mem.storage.connection import capabilities, connect
+from claude_mem.storage.ids import new_id, ulid
+from claude_mem.storage.store import Store
+
+
+def _schema(conn) -> list[tuple]:
+    return sorted(tuple(r) for r in conn.execute(
+        "select type, name, tbl_name, sql from sqlite_master where name not like 'sqlite_%'"
+        " and name != 'schema_migrations'"))
+
+
+def test_connect_sets_wal_busy_timeout_and_foreign_keys(tmp_path):
+    conn = connect(tmp_path / "x.db")
+    assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("pragma busy_timeout").fetchone()[0] >= 5000
+    assert conn.execute("pragma foreign_keys").fetchone()[0] == 1
+
+
+def test_capabilities_report_fts5_and_a_reason_when_vec_is_missing():
+    caps = capabilities()
+    assert caps.fts5
+    assert caps.vec or caps.vec_error
+
+
+def test_fresh_database_equals_one_upgraded_from_the_first_migration(tmp_path):
+    fresh = Store(tmp_path / "fresh.db")
+    old = Store(tmp_path / "old.db", migrate=False)
+    assert old.migrate(target=1) == [1]
+    # Data written under the first schema survives the upgrade.
+    with old.write() as db:
+        db.execute("insert into projects (id, team_id, name, created_at) values ('prj_1', 'team_local', 'p', 1)")
+    applied = old.migrate()
+    assert applied == [v.version for v in migrations.available()][1:]
+    assert _schema(fresh.conn()) == _schema(old.conn())
+    assert old.conn().execute("select name from projects").fetchone()[0] == "p"
+    assert fresh.schema_version() == old.schema_version() == migrations.latest_version()
+
+
+def test_migrations_are_idempotent_and_safe_from_two_threads(tmp_path):
+    path = tmp_path / "db.sqlite"
+    errors = []
+
+    def run():
+        try:
+            Store(path).close()
+        except Exception as exc:  # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    store = Store(path)
+    assert store.migrate() == []
+    rows = store.conn().execute("select version from schema_migrations").fetchall()
+    assert [r[0] for r in rows] == [m.version for m in migrations.available()]
+
+
+def test_ids_sort_in_creation_order():
+    ids = [ulid() for _ in range(2000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert new_id("mem").startswith("mem_") and len(new_id("mem")) == 30
+
+
+def test_identifiers_split_so_that_code_names_meet_words():
+    assert fts.identifier_parts("refreshToken") == ["refresh", "token"]
+    assert fts.identifier_parts("refresh_token") == ["refresh", "token"]
+    assert fts.identifier_parts("HTTPServer") == ["http", "server"]
+    assert "refresh token" in fts.split_identifiers("call refreshToken()")
+
+
+def test_fts5_operators_in_a_query_are_only_words():
+    expr = fts.match_expression('"AND OR NEAR( * title:x')
+    assert expr is not None
+    assert all(part.startswith('"') and part.endswith('"') for part in expr.split(" OR "))
+    assert fts.match_expression("*** ((( ") is None
+    # the expression is valid FTS5 syntax
+    conn = connect(":memory:")
+    conn.execute("create virtual table t using fts5(x)")
+    conn.execute("insert into t values ('near and or title')")
+    assert conn.execute("select count(*) from t where t match ?", (expr,)).fetchone()[0] == 1
+
+
+def test_stopwords_are_dropped_unless_nothing_else_is_left():
+    assert fts.query_terms("what is the refresh token") == ["refresh", "token"]
+    assert fts.query_terms("the") == ["the"]
