@@ -107,20 +107,37 @@ class SqliteEngine:
                 log.exception("drain of session %s failed", sid)
 
     def _drain_once(self, sid: str) -> None:
-        with self.store.write() as db:
-            if not sessions_repo.try_lease(db, sid, self.owner, _now(), self.lease_ttl_ms):
-                return  # another drain holds it; it re-checks pending work after releasing
+        # Two exclusions: `_held` between this engine's threads (the lease is per engine), the
+        # lease between processes. A drain that finds either taken just returns: the holder
+        # re-checks pending work after it lets go.
         with self._lock:
+            if sid in self._held:
+                return
             self._held.add(sid)
+        try:
+            with self.store.write() as db:
+                leased = sessions_repo.try_lease(db, sid, self.owner, _now(), self.lease_ttl_ms)
+        except BaseException:
+            with self._lock:
+                self._held.discard(sid)
+            raise
+        if not leased:
+            with self._lock:
+                self._held.discard(sid)
+            return
         result = None
         try:
             result = self.drain(sid)
             self.drains += 1
         finally:
-            with self._lock:
-                self._held.discard(sid)
-            with self.store.write() as db:
-                sessions_repo.release_lease(db, sid, self.owner)
+            # The lease goes first: were `_held` cleared first, a sibling thread could re-enter
+            # under our still-valid lease and then lose it to this release.
+            try:
+                with self.store.write() as db:
+                    sessions_repo.release_lease(db, sid, self.owner)
+            finally:
+                with self._lock:
+                    self._held.discard(sid)
         # Released first, then re-checked: an event that arrived meanwhile is never stranded.
         if result is not None and result.more and result.processed == 0:
             return  # backing off after a failure; the sweep comes back for it

@@ -117,7 +117,14 @@ def serve(settings: Settings) -> None:
     app = create_app(settings)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                             access_log=False, lifespan="on", timeout_graceful_shutdown=10)
-    server = uvicorn.Server(config)
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: object) -> None:
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+            # SIGTERM/SIGINT ask for a graceful stop: exit 0 after it instead of re-raising.
+            self._captured_signals.clear()
+
+    server = _Server(config)
     pid_written = False
 
     async def started_hook() -> None:
