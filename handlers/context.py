@@ -28,12 +28,12 @@ class Principal:
         return scope in self.scopes or "admin" in self.scopes
 
     @classmethod
-    def local(cls) -> "Principal":
+    def local(cls) -> Principal:
         """The local-dev principal: the local team with every scope."""
         return cls(team_id=LOCAL_TEAM, scopes=frozenset(SCOPES))
 
     @classmethod
-    def system(cls, team_id: str) -> "Principal":
+    def system(cls, team_id: str) -> Principal:
         """Background work (drains) acting inside one team."""
         return cls(team_id=team_id, scopes=frozenset(SCOPES))
 

@@ -132,7 +132,7 @@ class Session(Out, kw_only=True):
 class SessionOut(Out, kw_only=True):
     session: Session
     created: bool = False
-    event: "EventRef | None" = None
+    event: EventRef | None = None
 
 
 # -- events --------------------------------------------------------------------------------------

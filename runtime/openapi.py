@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from claude_mem.handlers import contracts as c
-from claude_mem.handlers.manifest import MANIFEST, Route
+from claude_mem.handlers.manifest import MANIFEST
 from claude_mem.handlers.system import version
 
 REF = "#/components/schemas/{name}"
@@ -26,7 +26,7 @@ def build_openapi() -> dict[str, Any]:
         if r.response_body == "json":
             types.append(r.response_type)
     schemas, components = msgspec.json.schema_components(types, ref_template=REF)
-    by_type = dict(zip(types, schemas))
+    by_type = dict(zip(types, schemas, strict=True))
     paths: dict[str, Any] = {}
     for r in MANIFEST:
         op: dict[str, Any] = {"operationId": r.name, "summary": r.summary,

@@ -14,6 +14,7 @@ from claude_mem.runtime.services import Services
 from claude_mem.runtime.settings import Settings, load
 from support import loopback
 
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

@@ -50,6 +50,10 @@ def test_real_server_process_ingests_a_hook_payload_and_finds_it(server_env):
         assert accepted["duplicate"] is False
         hits = wait_for(lambda: _http(base + "/v1/search", {"query": "git log"})["results"], timeout=10)
         assert hits[0]["title"] and hits[0]["projectId"]
+        remote = _cli(server_env | {"CLAUDE_MEM_URL": base}, "search", "git log", "--json")
+        assert remote.returncode == 0 and json.loads(remote.stdout)["results"][0]["id"] == hits[0]["id"]
+        bad = _cli(server_env | {"CLAUDE_MEM_URL": base}, "search", "x", "--limit", "0")
+        assert bad.returncode == 2 and "$.limit" in bad.stderr
         status = _cli(server_env, "server", "status", "--json")
         assert status.returncode == 0 and json.loads(status.stdout)["pid"] == proc.pid
         stopped = _cli(server_env, "server", "stop")

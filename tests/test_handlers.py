@@ -6,13 +6,11 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from claude_mem.handlers import context_pack, events, memories, projects, search, sessions, system, transfer
 from claude_mem.handlers import contracts as c
-from claude_mem.handlers import (context_pack, events, memories, projects, search, sessions, system,
-                                 transfer)
 from claude_mem.handlers.audit import list_audit
 from claude_mem.handlers.drain import DrainIn, drain
 from claude_mem.handlers.errors import Conflict, Invalid, NotFound
-
 from support import hook_sample
 
 

@@ -71,7 +71,8 @@ def test_projects_sessions_memories_routes(client):
     s = client.post("/v1/sessions/start", json={"projectId": pid, "contentSessionId": "c1"})
     assert s.status_code == 200 and s.json()["created"] is True
     sid = s.json()["session"]["id"]
-    assert client.post("/v1/sessions/start", json={"projectId": pid, "contentSessionId": "c1"}).json()["created"] is False
+    again = client.post("/v1/sessions/start", json={"projectId": pid, "contentSessionId": "c1"})
+    assert again.json()["created"] is False
     m = client.post("/v1/memories", json={"projectId": pid, "narrative": "deploys go through CI", "sessionId": sid})
     assert m.status_code == 201
     mid = m.json()["memory"]["id"]
@@ -184,3 +185,11 @@ def test_openapi_documents_every_route(client):
     assert search["properties"]["limit"]["maximum"] == 100
     patch = doc["paths"]["/v1/memories/{id}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
     assert "id" not in patch["properties"]
+
+
+def test_a_server_fault_is_500_with_the_request_id_and_no_stack_trace(client):
+    client.services.store.conn().execute("drop table audit_log")
+    resp = client.post("/v1/search", json={"query": "x"})
+    body = assert_error(resp, 500, "InternalError")
+    assert body["requestId"] in body["message"]
+    assert "Traceback" not in resp.text and "audit_log" not in resp.text
