@@ -217,6 +217,147 @@ for _cmd in (start, stop, restart, status):
     worker.command(_cmd)
 
 
+# -- teams, projects, keys: the server operator, in-process on the data dir -----------------
+
+team_app = App(name="team", help="Manage teams.")
+project_app = App(name="project", help="Manage projects.")
+key_app = App(name="api-key", help="Manage API keys (PASETO v4.public).")
+signing_app = App(name="signing-key", help="Manage the server's signing key.")
+for _sub in (team_app, project_app, key_app, signing_app):
+    server.command(_sub)
+
+JsonFlag = Annotated[bool, Parameter(name="--json")]
+
+
+def _operator_call(name: str, data: dict[str, Any], data_dir: str | None = None) -> Any:
+    """Run a handler in-process as the server operator (an admin of the local team)."""
+    from claude_mem.handlers.context import Principal
+    from claude_mem.handlers.manifest import BY_NAME
+    from claude_mem.handlers.validation import convert
+    from claude_mem.runtime.services import Services
+    route = BY_NAME[name]
+    req = convert({k: v for k, v in data.items() if v is not None}, route.request_type)
+    services = Services(_settings(data_dir=data_dir), queue=None)
+    try:
+        return route.handler(req, services.context(Principal.local()))
+    finally:
+        services.close()
+
+
+@team_app.command(name="create")
+@_guard
+def team_create(name: str, *, json_: JsonFlag = False, data_dir: str | None = None) -> int:
+    """Create a team."""
+    out = _operator_call("create_team", {"name": name}, data_dir)
+    _print_json(out) if json_ else print(f"team {out.team.name} created ({out.team.id})")
+    return 0
+
+
+@team_app.command(name="list")
+@_guard
+def team_list(*, json_: JsonFlag = False, data_dir: str | None = None) -> int:
+    """List teams."""
+    out = _operator_call("list_teams", {}, data_dir)
+    if json_:
+        _print_json(out)
+    for t in [] if json_ else out.teams:
+        print(f"{t.id}  {t.name:<24} {t.project_count} projects, {t.key_count} active keys")
+    return 0
+
+
+@project_app.command(name="create")
+@_guard
+def project_create(name: str, *, team: str | None = None, json_: JsonFlag = False,
+                   data_dir: str | None = None) -> int:
+    """Create a project in a team (default: the local team)."""
+    out = _operator_call("create_project", {"name": name, "team": team}, data_dir)
+    _print_json(out) if json_ else print(f"project {out.project.name} created ({out.project.id})")
+    return 0
+
+
+@project_app.command(name="list")
+@_guard
+def project_list(*, team: str | None = None, json_: JsonFlag = False, data_dir: str | None = None) -> int:
+    """List a team's projects (default: the local team)."""
+    out = _operator_call("list_projects", {"team": team}, data_dir)
+    if json_:
+        _print_json(out)
+    for p in [] if json_ else out.projects:
+        print(f"{p.id}  {p.name:<24} {p.memory_count} memories, {p.session_count} sessions")
+    return 0
+
+
+@key_app.command(name="create")
+@_guard
+def key_create(*, team: str, scope: list[str], project: str | None = None, name: str | None = None,
+               expires_days: float | None = None, json_: JsonFlag = False, data_dir: str | None = None) -> int:
+    """Create an API key; its token is printed once and stored nowhere.
+
+    Parameters
+    ----------
+    team
+        The team the key belongs to.
+    scope
+        Scopes, comma-separated or repeated: memories:read, memories:write, memories:forget,
+        audit:read, admin.
+    project
+        Pin the key to one project of the team (created if new).
+    name
+        A label for the key.
+    expires_days
+        Expire after this many days (default: never; revoke to stop it).
+    """
+    out = _operator_call("create_key", {"team": team, "project": project, "scopes": _split(scope),
+                                        "name": name, "expiresDays": expires_days}, data_dir)
+    if json_:
+        _print_json(out)
+    else:
+        print(f"key {out.key.id} for team {out.key.team} ({', '.join(out.key.scopes)})")
+        print("The token is shown only now; keep it secret:")
+        print(out.token)
+    return 0
+
+
+@key_app.command(name="list")
+@_guard
+def key_list(*, team: str | None = None, json_: JsonFlag = False, data_dir: str | None = None) -> int:
+    """List API keys (never their tokens)."""
+    out = _operator_call("list_keys", {"team": team}, data_dir)
+    if json_:
+        _print_json(out)
+    for k in [] if json_ else out.keys:
+        state = "revoked" if k.revoked_at_epoch else "active"
+        print(f"{k.id}  {k.team:<16} {state:<8} {','.join(k.scopes):<40} {k.name or ''}")
+    return 0
+
+
+@key_app.command(name="revoke")
+@_guard
+def key_revoke(id: str, *, data_dir: str | None = None) -> int:
+    """Revoke an API key: every request with it fails from now on."""
+    out = _operator_call("revoke_key", {"id": id}, data_dir)
+    print(f"key {out.key.id} revoked")
+    return 0
+
+
+@signing_app.command(name="rotate")
+@_guard
+def signing_rotate(*, data_dir: str | None = None) -> int:
+    """Sign new keys with a fresh key; keys signed earlier keep working until revoked.
+    Restart a running server so that it signs with the new key."""
+    from claude_mem.runtime.services import Services
+    services = Services(_settings(data_dir=data_dir), queue=None)
+    try:
+        kid = services.keyring.rotate()
+    except ValueError as exc:
+        _err(str(exc))
+        return 2
+    finally:
+        services.close()
+    print(f"new signing key {kid}")
+    return 0
+
+
 # -- commands that wrap handlers ---------------------------------------------------------------
 
 def _call(name: str, req: Any) -> Any:

@@ -27,6 +27,11 @@ class Principal:
     def can(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
 
+    @property
+    def operator(self) -> bool:
+        """An admin of the built-in local team runs the server: it may manage every team."""
+        return self.team_id == LOCAL_TEAM and "admin" in self.scopes and self.project_id is None
+
     @classmethod
     def local(cls) -> Principal:
         """The local-dev principal: the local team with every scope."""
@@ -50,6 +55,14 @@ class QueueHandle(Protocol):
         """`{"healthy": bool, "detail": str, ...}`."""
 
 
+class KeyIssuer(Protocol):
+    """Signs API keys (the runtime's keyring)."""
+
+    def issue(self, *, jti: str, team_id: str, project_id: str | None, scopes: list[str],
+              expires_at: int | None) -> str:
+        """The token for these claims."""
+
+
 class HandlerSettings(Protocol):
     """The settings handlers read (the runtime's Settings has them all)."""
 
@@ -67,6 +80,7 @@ class Context:
     queue: QueueHandle
     settings: HandlerSettings
     request_id: str | None = None
+    issuer: KeyIssuer | None = None
     clock: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
 
     def now(self) -> int:

@@ -74,6 +74,11 @@ class Info(Out, kw_only=True):
 class ProjectCreate(In, kw_only=True):
     name: Name
     metadata: Meta_ = {}
+    team: Name | None = None  # another team's name: server operators only
+
+
+class ProjectListIn(In, kw_only=True):
+    team: Name | None = None
 
 
 class ById(In, kw_only=True):
@@ -364,6 +369,71 @@ class ContextOut(Out, kw_only=True):
     context: str
     tokens: int
     memory_ids: list[str]
+
+
+# -- teams and keys -------------------------------------------------------------------------
+
+Scope = Literal["memories:read", "memories:write", "memories:forget", "audit:read", "admin"]
+
+
+class TeamCreate(In, kw_only=True):
+    name: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+
+class Team(Out, kw_only=True):
+    id: str
+    name: str
+    created_at_epoch: int
+    project_count: int | None = None
+    key_count: int | None = None
+
+
+class TeamOut(Out, kw_only=True):
+    team: Team
+
+
+class TeamList(Out, kw_only=True):
+    teams: list[Team]
+
+
+class KeyCreate(In, kw_only=True):
+    scopes: Annotated[list[Scope], Meta(min_length=1, max_length=5)]
+    team: Name | None = None
+    project: Name | None = None
+    project_id: Id | None = None
+    name: Annotated[str, Meta(max_length=200)] | None = None
+    expires_days: Annotated[float, Meta(gt=0, le=3650)] | None = None
+    expires_at_epoch: Epoch | None = None
+
+
+class KeyListIn(In, kw_only=True):
+    team: Name | None = None
+
+
+class ApiKey(Out, kw_only=True):
+    id: str
+    name: str | None
+    team_id: str
+    team: str
+    project_id: str | None
+    scopes: list[str]
+    created_at_epoch: int
+    expires_at_epoch: int | None
+    revoked_at_epoch: int | None
+    last_used_at_epoch: int | None
+
+
+class KeyCreated(Out, kw_only=True):
+    key: ApiKey
+    token: str
+
+
+class KeyOut(Out, kw_only=True):
+    key: ApiKey
+
+
+class KeyList(Out, kw_only=True):
+    keys: list[ApiKey]
 
 
 # -- audit, export, import, reindex ----------------------------------------------------------

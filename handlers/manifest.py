@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
-from . import audit, context_pack, events, memories, projects, search, sessions, system, transfer
+from . import audit, context_pack, events, memories, projects, search, sessions, system, teams, transfer
 
 Body = Literal["json", "ndjson"]
 
@@ -88,6 +88,12 @@ MANIFEST: list[Route] = [
     Route("POST", "/v1/import", transfer.import_lines, W, "Import a JSONL export (ids kept; re-runs add nothing).",
           request_body="ndjson"),
     Route("POST", "/v1/reindex", transfer.reindex, ADMIN, "Rebuild the search indexes from the memories."),
+    Route("GET", "/v1/teams", teams.list_teams, ADMIN, "List teams (the operator sees every team)."),
+    Route("POST", "/v1/teams", teams.create_team, ADMIN, "Create a team (server operator only).", status=201),
+    Route("GET", "/v1/keys", teams.list_keys, ADMIN, "List API keys (never their tokens)."),
+    Route("POST", "/v1/keys", teams.create_key, ADMIN,
+          "Create an API key; its token is in this answer and nowhere else.", status=201),
+    Route("POST", "/v1/keys/{id}/revoke", teams.revoke_key, ADMIN, "Revoke an API key: it fails at once."),
 ]
 
 BY_NAME: dict[str, Route] = {r.name: r for r in MANIFEST}

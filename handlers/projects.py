@@ -10,6 +10,7 @@ from . import views
 from .context import Context
 from .errors import Conflict, Forbidden, NotFound
 from .scoping import project_allowed
+from .teams import target_team
 
 
 def create_project(req: c.ProjectCreate, ctx: Context) -> c.ProjectOut:
@@ -17,16 +18,18 @@ def create_project(req: c.ProjectCreate, ctx: Context) -> c.ProjectOut:
         raise Forbidden("this key is pinned to one project and cannot create others")
     name = req.name.strip()
     with ctx.store.write() as db:
-        if projects_repo.get_by_name(db, ctx.principal.team_id, name) is not None:
+        team = target_team(ctx, db, req.team)
+        if projects_repo.get_by_name(db, team["id"], name) is not None:
             raise Conflict(f"project {name!r} already exists")
-        row = projects_repo.create(db, ctx.principal.team_id, name, ctx.now(), req.metadata)
+        row = projects_repo.create(db, team["id"], name, ctx.now(), req.metadata)
     return c.ProjectOut(project=views.project(row))
 
 
-def list_projects(req: c.Empty, ctx: Context) -> c.ProjectList:
+def list_projects(req: c.ProjectListIn, ctx: Context) -> c.ProjectList:
     pinned = ctx.principal.project_id
     with ctx.store.read() as db:
-        rows = projects_repo.list_all(db, ctx.principal.team_id, [pinned] if pinned else None)
+        team = target_team(ctx, db, req.team)
+        rows = projects_repo.list_all(db, team["id"], [pinned] if pinned else None)
     return c.ProjectList(projects=[views.project(r) for r in rows])
 
 

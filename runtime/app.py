@@ -25,7 +25,7 @@ from claude_mem.handlers.manifest import MANIFEST, Route
 from claude_mem.storage.ids import ulid
 
 from . import http_io
-from .auth import authenticate
+from .auth import RateLimiter, TooManyRequests, authenticate
 from .openapi import build_openapi
 from .services import Services
 from .settings import Settings
@@ -52,8 +52,11 @@ def error_response(request: Request, status: int, kind: str, message: str,
 
 
 def _handler_error(request: Request, exc: HandlerError) -> Response:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="claude-mem"'}
     return error_response(request, exc.status, exc.kind, exc.message,
-                          [{"path": i.path, "message": i.message} for i in exc.issues])
+                          [{"path": i.path, "message": i.message} for i in exc.issues], headers)
 
 
 _HTTP_KINDS = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge", 400: "BadRequest",
@@ -76,13 +79,16 @@ def _internal_error(request: Request, exc: Exception) -> Response:
                           f"the server failed on this request; quote request id {rid} when reporting it")
 
 
-def _endpoint(route: Route, services: Services) -> Callable[..., Any]:
+def _endpoint(route: Route, services: Services, limiter: RateLimiter) -> Callable[..., Any]:
     settings = services.settings
+    keyring = services.keyring
 
     async def endpoint(request: Request) -> Response:
         rid = _request_id(request)
-        principal = authenticate(settings, request.url.path,
-                                 request.client.host if request.client else None, request.headers)
+        client = request.client.host if request.client else None
+        principal = authenticate(settings, keyring, request.url.path, client, request.headers)
+        if principal is not None:
+            limiter.check(principal.key_id or f"client:{client}")
         if route.scope is not None and (principal is None or not principal.can(route.scope)):
             raise Forbidden(f"this key lacks the {route.scope} scope")
         if route.method == "GET":
@@ -139,9 +145,10 @@ def _litestar_path(path: str) -> str:
 
 def create_app(settings: Settings, services: Services | None = None, *, start_queue: bool = True) -> Litestar:
     services = services or Services(settings)
+    limiter = RateLimiter(settings.rate_limit_per_min)
     handlers = [
         HTTPRouteHandler(path=_litestar_path(r.path), http_method=r.method, name=r.name,
-                         status_code=r.status, include_in_schema=False)(_endpoint(r, services))
+                         status_code=r.status, include_in_schema=False)(_endpoint(r, services, limiter))
         for r in MANIFEST
     ]
     document = _enc.encode(build_openapi())

@@ -5,12 +5,14 @@ Context is made. The HTTP app, the CLI's in-process mode and the tests all use t
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from typing import Any
 
 from claude_mem.handlers.context import Context, NullQueue, Principal, QueueHandle
 from claude_mem.handlers.drain import DrainIn, DrainOut, drain
 from claude_mem.storage.store import Store
 
+from .keyring import Keyring
 from .settings import Settings
 
 log = logging.getLogger("claude_mem.runtime")
@@ -32,9 +34,14 @@ class Services:
             return SqliteEngine(self.store, self.drain_session, workers=self.settings.queue_workers)
         raise RuntimeError(f"CLAUDE_MEM_QUEUE_ENGINE={engine} is not available in this build")
 
+    @cached_property
+    def keyring(self) -> Keyring:
+        """The signing key (created in the data dir on first use) and key verification."""
+        return Keyring(self.store, self.settings.data_path, self.settings.signing_key)
+
     def context(self, principal: Principal, request_id: str | None = None) -> Context:
         return Context(principal=principal, store=self.store, queue=self.queue,
-                       settings=self.settings, request_id=request_id)
+                       settings=self.settings, request_id=request_id, issuer=self.keyring)
 
     def drain_session(self, session_id: str) -> DrainOut:
         """What the queue engine is handed: the drain handler under a system principal."""

@@ -43,6 +43,8 @@ class Settings(msgspec.Struct, kw_only=True):
     max_attempts: Annotated[int, Meta(ge=1, le=100)] = 3
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     cors_origins: str = ""
+    signing_key: str | None = None
+    rate_limit_per_min: Annotated[int, Meta(ge=0)] = 0
 
     @property
     def data_path(self) -> Path:

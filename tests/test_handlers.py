@@ -36,7 +36,7 @@ def test_projects_create_list_get_and_conflict(ctx):
     p = projects.create_project(c.ProjectCreate(name="acme"), ctx).project
     with pytest.raises(Conflict):
         projects.create_project(c.ProjectCreate(name="acme"), ctx)
-    assert [x.name for x in projects.list_projects(c.Empty(), ctx).projects] == ["acme"]
+    assert [x.name for x in projects.list_projects(c.ProjectListIn(), ctx).projects] == ["acme"]
     got = projects.get_project(c.ById(id=p.id), ctx).project
     assert got.id == p.id and got.memory_count == 0
     with pytest.raises(NotFound):
