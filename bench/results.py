@@ -13,11 +13,13 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 
 def machine() -> str:
     import os
-    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
+    py = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{py}, {os.cpu_count()} cores, {platform.machine()}"
 
 
 def write_section(name: str, body: str) -> None:
-    text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n\nMeasured by the scripts in bench/; each run rewrites its own section.\n"
+    header = "# Benchmark results\n\nMeasured by the scripts in bench/; each run rewrites its own section.\n"
+    text = RESULTS.read_text("utf-8") if RESULTS.exists() else header
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     section = f"## {name}\n\n_{stamp}, {machine()}_\n\n{body.strip()}\n"
     pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)

@@ -213,8 +213,54 @@ def doctor(*, data_dir: str | None = None) -> int:
 
 for _cmd in (start, stop, restart, status, logs, migrate, doctor):
     server.command(_cmd)
-for _cmd in (start, stop, restart, status):
+for _cmd in (stop, restart, status):
     worker.command(_cmd)
+
+server_worker = App(name="worker", help="Dramatiq worker processes (CLAUDE_MEM_QUEUE_ENGINE=dramatiq).")
+server.command(server_worker)
+
+
+@server_worker.command(name="start")
+@_guard
+def worker_processes_start(*, processes: int = 1, threads: int = 4, data_dir: str | None = None) -> int:
+    """Run Dramatiq workers that drain sessions; they never open an HTTP port. SIGTERM finishes
+    the current event and exits.
+
+    Parameters
+    ----------
+    processes
+        Worker processes to run (supervised by this one).
+    threads
+        Drain threads per process.
+    """
+    from claude_mem.runtime.worker import run_workers
+    if processes < 1 or threads < 1:
+        _err("--processes and --threads must be at least 1")
+        return 2
+    run_workers(_settings(data_dir=data_dir), processes, threads)
+    return 0
+
+
+@worker.command(name="start")
+@_guard
+def worker_start(*, daemon: bool = False, processes: int = 1, threads: int = 4, host: str | None = None,
+                 port: int | None = None, data_dir: str | None = None) -> int:
+    """Start the work: Dramatiq worker processes with the dramatiq engine; with the embedded
+    sqlite engine the server is the worker, so this starts the server.
+
+    Parameters
+    ----------
+    daemon
+        (sqlite engine) detach the server.
+    processes
+        (dramatiq engine) worker processes.
+    threads
+        (dramatiq engine) drain threads per process.
+    """
+    settings = _settings(host=host, port=port, data_dir=data_dir)
+    if settings.queue_engine == "dramatiq":
+        return worker_processes_start(processes=processes, threads=threads, data_dir=data_dir)
+    return start(daemon=daemon, host=host, port=port, data_dir=data_dir)
 
 
 # -- teams, projects, keys: the server operator, in-process on the data dir -----------------

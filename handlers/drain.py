@@ -90,7 +90,9 @@ def backoff_ms(attempts: int) -> int:
 
 
 def drain(req: DrainIn, ctx: Context,
-          distiller: Callable[[str, dict, list[Prior]], list[Draft]] = distil) -> DrainOut:
+          distiller: Callable[[str, dict, list[Prior]], list[Draft]] = distil,
+          stop: Callable[[], bool] = lambda: False) -> DrainOut:
+    """`stop` is asked between events: a worker told to shut down finishes the current event."""
     processed = failed = 0
     with ctx.store.read() as db:
         team = sessions_repo.team_of(db, req.session_id)
@@ -98,6 +100,8 @@ def drain(req: DrainIn, ctx: Context,
         return DrainOut(processed=0, failed=0, more=False)
     ctx.principal = Principal.system(team)
     for _ in range(MAX_EVENTS_PER_DRAIN):
+        if stop():
+            return DrainOut(processed=processed, failed=failed, more=True)
         with ctx.store.write() as db:
             event = events_repo.next_pending(db, req.session_id)
             if event is None:

@@ -27,6 +27,7 @@ class Route:
     cli: str | None = None
     request_body: Body = "json"
     response_body: Body = "json"
+    status_for: Callable[[Any], int] | None = None  # when the answer decides the status (readiness)
 
     @cached_property
     def request_type(self) -> type:
@@ -49,7 +50,8 @@ R, W, F, A, ADMIN = "memories:read", "memories:write", "memories:forget", "audit
 
 MANIFEST: list[Route] = [
     Route("GET", "/healthz", system.healthz, None, "Liveness: the process answers."),
-    Route("GET", "/readyz", system.readyz, None, "Readiness: the database and the queue work."),
+    Route("GET", "/readyz", system.readyz, None, "Readiness: the database and the queue work (503 if not).",
+          status_for=lambda r: 200 if r.status == "ok" else 503),
     Route("GET", "/v1/info", system.info, R, "Version, auth mode, queue engine, schema version and counts."),
     Route("GET", "/v1/projects", projects.list_projects, R, "List the projects you can see."),
     Route("POST", "/v1/projects", projects.create_project, W, "Create a project.", status=201),

@@ -115,7 +115,8 @@ def _endpoint(route: Route, services: Services, limiter: RateLimiter) -> Callabl
             return Stream(_chunks(spooled_out), media_type="application/x-ndjson", headers=headers,
                           status_code=route.status)
         result = await anyio.to_thread.run_sync(partial(route.handler, req, ctx))
-        return Response(content=_enc.encode(result), status_code=route.status,
+        status = route.status_for(result) if route.status_for else route.status
+        return Response(content=_enc.encode(result), status_code=status,
                         media_type="application/json", headers=headers)
 
     endpoint.__name__ = route.name

@@ -69,6 +69,8 @@ def build_openapi() -> dict[str, Any]:
         else:
             ok["content"] = {"application/json": {"schema": by_type[r.response_type]}}
         responses = {str(r.status): ok}
+        if r.status_for is not None:
+            responses["503"] = {"description": "Not ready", **ok}
         err = {"content": {"application/json": {"schema": {"$ref": REF.format(name="ErrorBody")}}}}
         for code, text in ERROR_STATUSES.items():
             if code in ("401", "403") and r.scope is None:

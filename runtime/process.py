@@ -114,7 +114,17 @@ def serve(settings: Settings) -> None:
     settings.data_path.mkdir(parents=True, exist_ok=True)
     setup_logging(settings, to_stderr=sys.stderr.isatty() or not os.environ.get("CLAUDE_MEM_DAEMON"))
     log = logging.getLogger("claude_mem.server")
-    app = create_app(settings)
+    managed = None
+    if settings.queue_engine == "dramatiq" and settings.redis_mode == "managed":
+        from claude_mem.queue.valkey import ManagedValkey
+        managed = ManagedValkey(settings.data_path)
+        log.info("managed valkey at %s", managed.start())
+    try:
+        app = create_app(settings)
+    except BaseException:
+        if managed is not None:
+            managed.stop()
+        raise
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                             access_log=False, lifespan="on", timeout_graceful_shutdown=10)
 
@@ -154,6 +164,8 @@ def serve(settings: Settings) -> None:
     try:
         asyncio.run(main())
     finally:
+        if managed is not None:
+            managed.stop()
         if pid_written:
             info = read_pid(settings)
             if info is not None and info.pid == os.getpid():

@@ -28,11 +28,22 @@ class Services:
         self._started = False
 
     def _make_queue(self) -> QueueHandle:
-        engine = self.settings.queue_engine
-        if engine == "sqlite":
+        s = self.settings
+        if s.queue_engine == "sqlite":
             from claude_mem.queue.sqlite_engine import SqliteEngine
-            return SqliteEngine(self.store, self.drain_session, workers=self.settings.queue_workers)
-        raise RuntimeError(f"CLAUDE_MEM_QUEUE_ENGINE={engine} is not available in this build")
+            return SqliteEngine(self.store, self.drain_session, workers=s.queue_workers)
+        from claude_mem.queue.dramatiq_engine import DramatiqEngine
+        from claude_mem.queue.valkey import reachable
+        url = s.valkey_url
+        if not url:
+            raise RuntimeError("CLAUDE_MEM_REDIS_MODE=managed, but no managed Valkey runs for "
+                               f"{s.data_path} (start the server first)")
+        why = reachable(url)
+        if why is not None:
+            # An explicitly configured engine is never silently replaced by another.
+            raise RuntimeError(f"CLAUDE_MEM_QUEUE_ENGINE=dramatiq needs Valkey at {url}: {why}")
+        return DramatiqEngine(self.store, self.drain_session, url=url, prefix=s.queue_redis_prefix,
+                              lock_ttl_ms=s.queue_lock_ttl_ms)
 
     @cached_property
     def keyring(self) -> Keyring:
@@ -45,12 +56,21 @@ class Services:
 
     def drain_session(self, session_id: str) -> DrainOut:
         """What the queue engine is handed: the drain handler under a system principal."""
-        return drain(DrainIn(session_id=session_id), self.context(Principal.system("")))
+        stopping = getattr(self.queue, "stopping", None)
+        return drain(DrainIn(session_id=session_id), self.context(Principal.system("")),
+                     stop=stopping.is_set if stopping is not None else (lambda: False))
 
-    def start(self) -> None:
-        if not self._started and hasattr(self.queue, "start"):
+    def start(self, *, consume: bool | None = None, threads: int = 4) -> None:
+        """Start the queue: the sqlite engine's threads, or the dramatiq engine's sweeper (and a
+        worker in this process when `consume`, default CLAUDE_MEM_EMBEDDED_WORKER)."""
+        if self._started or not hasattr(self.queue, "start"):
+            return
+        if self.queue.name == "dramatiq":
+            self.queue.start(consume=self.settings.embedded_worker if consume is None else consume,
+                             threads=threads)
+        else:
             self.queue.start()
-            self._started = True
+        self._started = True
 
     def close(self) -> None:
         if self._started:

@@ -35,6 +35,8 @@ class Settings(msgspec.Struct, kw_only=True):
     redis_port: Annotated[int, Meta(ge=1, le=65535)] = 6379
     redis_mode: Literal["external", "managed"] = "external"
     queue_redis_prefix: str = "claude-mem"
+    queue_lock_ttl_ms: Annotated[int, Meta(ge=500, le=600_000)] = 10_000
+    embedded_worker: bool = False
     embedder: Literal["none", "static"] = "none"
     context_tokens: Annotated[int, Meta(ge=50, le=100_000)] = 2000
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
@@ -61,6 +63,14 @@ class Settings(msgspec.Struct, kw_only=True):
     @property
     def log_path(self) -> Path:
         return self.data_path / "logs" / "server.log"
+
+    @property
+    def valkey_url(self) -> str:
+        """Where the dramatiq engine finds Valkey (managed mode: the URL its server wrote)."""
+        if self.redis_mode == "managed":
+            url_file = self.data_path / "valkey.url"
+            return url_file.read_text("utf-8").strip() if url_file.exists() else ""
+        return self.redis_url or f"redis://{self.redis_host}:{self.redis_port}/0"
 
     @property
     def base_url(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3 as _std_sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -94,6 +95,22 @@ def capabilities() -> Capabilities:
         return _caps
 
 
+def _set_wal(conn: Any) -> None:
+    """Switch to WAL. On a fresh file, two openers racing for the switch can get SQLITE_BUSY
+    without the busy handler being called, so retry here for up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("pragma journal_mode = wal")
+            return
+        except sqlite.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Any:
     """Open `path` in autocommit mode with WAL, a busy timeout, foreign keys and sqlite-vec.
 
@@ -109,7 +126,7 @@ def connect(path: str | Path, *, readonly: bool = False) -> Any:
     conn.row_factory = sqlite.Row
     conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
     if not readonly:
-        conn.execute("pragma journal_mode = wal")
+        _set_wal(conn)
         conn.execute("pragma synchronous = normal")
     conn.execute("pragma foreign_keys = on")
     conn.execute(f"pragma cache_size = -{CACHE_KIB}")

@@ -56,3 +56,21 @@ def client(settings: Settings) -> Iterator[Any]:
     with TestClient(loopback(app)) as c:
         c.services = app.state.services
         yield c
+
+
+@pytest.fixture(scope="session")
+def real_valkey(tmp_path_factory):
+    """One real Valkey for the session (tests isolate themselves with a key prefix)."""
+    from valkey_support import make_valkey
+    handle = make_valkey(tmp_path_factory.mktemp("valkey"))
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def own_valkey(tmp_path):
+    """A real Valkey of this test's own, for tests that stop and restart it."""
+    from valkey_support import make_valkey
+    handle = make_valkey(tmp_path / "valkey")
+    yield handle
+    handle.close()
