@@ -16,13 +16,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from results import write_section  # noqa: E402
+from results import write_section
 
-from claude_mem.handlers import contracts as c  # noqa: E402
-from claude_mem.handlers import teams  # noqa: E402
-from claude_mem.handlers.context import Principal  # noqa: E402
-from claude_mem.runtime.services import Services  # noqa: E402
-from claude_mem.runtime.settings import load  # noqa: E402
+from claude_mem.handlers import contracts as c
+from claude_mem.handlers import teams
+from claude_mem.handlers.context import Principal
+from claude_mem.runtime.services import Services
+from claude_mem.runtime.settings import load
 
 
 def measure(fn, n: int) -> list[float]:

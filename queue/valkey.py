@@ -8,6 +8,7 @@ compare-and-delete, so that a holder whose lock expired can never release someon
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import uuid
@@ -45,7 +46,7 @@ class SessionLock:
 
     def __init__(self, redis: Any, key: str, ttl_ms: int):
         self.redis, self.key, self.ttl_ms = redis, key, ttl_ms
-        self.token = uuid.uuid4().hex
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"  # who holds it, for operators
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lost = False
