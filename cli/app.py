@@ -544,7 +544,8 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 
 def _default_project() -> str:
-    return os.environ.get("CLAUDE_MEM_PROJECT") or os.path.basename(os.getcwd()) or "default"
+    from .project import project_for
+    return project_for()
 
 
 def main() -> None:

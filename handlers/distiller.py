@@ -300,6 +300,10 @@ def distil(event_kind: str, payload: dict, prior: list[Prior]) -> list[Draft]:
         return distil_prompt(payload)
     if event_kind == "session_end":
         return distil_summary(payload, prior)
+    if event_kind == "assistant_message" and not payload.get("agent_id"):
+        # A turn ended (Stop) or the context is about to be compacted: the session's summary so
+        # far, replacing the previous one. Claude Code does not fire SessionEnd on every exit.
+        return distil_summary(payload, prior)
     if event_kind == "note":
         return distil_note(payload)
     return []

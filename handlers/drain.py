@@ -58,7 +58,7 @@ class _History:
 
 def _prior_for(kind: str, payload: dict, history: _History) -> list[Prior]:
     """Only what the rule for this event needs, so a long session costs no more per event."""
-    if kind == "session_end":
+    if kind in ("session_end", "assistant_message"):
         return history.memories()
     if kind == "tool_use" and payload.get("tool_name") == "Read":
         path = (payload.get("tool_input") or {}).get("file_path")

@@ -50,3 +50,51 @@ def loopback(app: Any) -> Any:
             scope = dict(scope, client=("127.0.0.1", 50000))
         await app(scope, receive, send)
     return asgi
+
+
+class LiveServer:
+    """`claude-mem server start` as a real process on a free port, for tests over real HTTP."""
+
+    def __init__(self, data_dir: Path, **env: str):
+        import subprocess
+        import sys
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE_MEM_")}
+        self.env |= {"CLAUDE_MEM_DATA_DIR": str(data_dir), "CLAUDE_MEM_PORT": str(self.port), **env}
+        self.proc = subprocess.Popen([sys.executable, "-m", "claude_mem.cli", "server", "start"], env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self._up, timeout=30, interval=0.1)
+
+    def _up(self) -> bool:
+        import urllib.request
+        if self.proc.poll() is not None:
+            raise AssertionError(f"the server exited with {self.proc.returncode}")
+        try:
+            with urllib.request.urlopen(self.base + "/healthz", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+        import urllib.error
+        import urllib.request
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                raw = r.read()
+                ctype = r.headers.get("content-type", "")
+                return r.status, json.loads(raw) if ctype.startswith("application/json") else raw.decode()
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except Exception:
+            self.proc.kill()
