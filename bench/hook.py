@@ -65,7 +65,7 @@ def main() -> None:
         down = env | {"CLAUDE_MEM_URL": "http://127.0.0.1:9"}
         for _ in range(20):
             t = time.perf_counter()
-            subprocess.run([str(script), "hook", "post-tool-use"], input="{}", env=down, capture_output=True)
+            subprocess.run([str(script), "hook", "post-tool-use"], input=b"{}", env=down, capture_output=True)
             off.append((time.perf_counter() - t) * 1000)
         baseline = []
         for _ in range(20):
@@ -76,7 +76,7 @@ def main() -> None:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     body = (f"Process wall time of `{script.name} hook <event>` ({args.runs} runs each, server up on loopback,\n"
-            f"{'virtual environment' if sys.prefix != sys.base_prefix else 'base interpreter'} at {sys.prefix}), ms:\n\n"
+            f"{'a virtual environment' if sys.prefix != sys.base_prefix else 'the base interpreter'}), ms:\n\n"
             "| event | p50 | p95 |\n|---|---|---|\n" + "\n".join(rows) +
             f"\n\nFor scale: `python -c pass` p50 {statistics.median(baseline):.1f} ms; post-tool-use with the server"
             f" down p50 {statistics.median(off):.1f} ms (exit 0).")
