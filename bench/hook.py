@@ -4,8 +4,9 @@ with the server up (post-tool-use target: p50 under 60 ms on this machine).
 
     python bench/hook.py [--runs 60]
 
-It runs the `claude-mem` script installed beside this Python (a virtual environment's script
-starts Python directly; a pyenv shim would add its own start-up).
+It runs the `claude-mem` script installed beside this Python: run it with the Python of a
+virtual environment where the package is installed as the README's first command does
+(`pip install .`); an editable install adds its import finder to every start.
 """
 
 from __future__ import annotations
@@ -30,6 +31,33 @@ CASES = [("post-tool-use", "post_tool_use.bash"), ("user-prompt-submit", "user_p
          ("session-start", "session_start.startup"), ("stop", "stop")]
 
 
+class Server:
+    """The real server process on a free loopback port."""
+
+    def __init__(self, data: Path):
+        import socket
+        import urllib.request
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.base = f"http://127.0.0.1:{port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE_MEM_")}
+        self.env |= {"CLAUDE_MEM_DATA_DIR": str(data), "CLAUDE_MEM_PORT": str(port)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "claude_mem.cli", "server", "start"], env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("the server did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(20)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=60)
@@ -38,9 +66,7 @@ def main() -> None:
     if not script.exists():
         sys.exit(f"no claude-mem script beside {sys.executable}; install the package first")
     tmp = Path(tempfile.mkdtemp(prefix="claude-mem-hook-bench-"))
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from support import LiveServer
-    server = LiveServer(tmp / "data")
+    server = Server(tmp / "data")
     env = server.env | {"CLAUDE_MEM_URL": server.base, "CLAUDE_MEM_HOOK_STATE": str(tmp / "state.json"),
                         "CLAUDE_MEM_PROJECT": "bench"}
     rows = []

@@ -13,7 +13,6 @@ import json
 import os
 import sys
 import time
-from typing import Any
 
 from .http_post import HTTPFailure, post_json
 from .project import project_for
@@ -58,7 +57,7 @@ def _failures(add: bool) -> int:
     return new
 
 
-def _post(base: str, path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+def _post(base: str, path: str, body: dict[str, object], timeout: float) -> dict[str, object]:
     headers = {"Accept": "application/json"}
     key = os.environ.get("CLAUDE_MEM_API_KEY")
     if key:
@@ -75,7 +74,7 @@ def _post(base: str, path: str, body: dict[str, Any], timeout: float) -> dict[st
         raise HookError(f"{path} answered something that is not JSON") from None
 
 
-def event_for(name: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def event_for(name: str, data: dict[str, object]) -> tuple[str, dict[str, object]] | None:
     """The (eventType, payload) a hook becomes; None for nothing to record."""
     if name in ("post-tool-use", "post-tool-use-failure"):
         return "tool_use", {k: data[k] for k in TOOL_FIELDS if k in data}
@@ -98,7 +97,7 @@ def event_for(name: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]] | N
     return None
 
 
-def run(name: str, stdin: str, out: Any = sys.stdout, err: Any = sys.stderr) -> int:
+def run(name: str, stdin: str, out: object = sys.stdout, err: object = sys.stderr) -> int:
     if name not in EVENTS:
         print(f"claude-mem hook: unknown event {name!r}; one of: {', '.join(EVENTS)}", file=err)
         return 2
@@ -118,7 +117,7 @@ def run(name: str, stdin: str, out: Any = sys.stdout, err: Any = sys.stderr) -> 
         mapped = event_for(name, data)
         if mapped is not None and session:
             event_type, payload = mapped
-            body: dict[str, Any] = {"project": project, "contentSessionId": session, "eventType": event_type,
+            body: dict[str, object] = {"project": project, "contentSessionId": session, "eventType": event_type,
                                     "platformSource": "claude-code", "occurredAtEpoch": int(time.time() * 1000),
                                     "payload": payload}
             if data.get("tool_use_id") and event_type == "tool_use":

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import Any
-from urllib.parse import urlsplit
 
 
 class HTTPFailure(Exception):
@@ -16,13 +14,31 @@ class HTTPFailure(Exception):
         self.status = status
 
 
-def post_json(url: str, body: dict[str, Any], headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
-    parts = urlsplit(url)
+def _split(url: str) -> tuple[str, str, int | None, str]:
+    """(scheme, host, port, path) without urllib, which is slow to import."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise HTTPFailure(f"not an http(s) URL: {url}")
+    hostport, slash, path = rest.partition("/")
+    host, port = hostport, None
+    if hostport.startswith("["):
+        host, _, tail = hostport[1:].partition("]")
+        port = int(tail[1:]) if tail.startswith(":") else None
+    elif ":" in hostport:
+        host, _, p = hostport.rpartition(":")
+        port = int(p)
+    return scheme.lower(), host, port, slash + path or "/"
+
+
+def post_json(url: str, body: dict[str, object], headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
+    try:
+        scheme, hostname, port_, path = _split(url)
+    except ValueError:
+        raise HTTPFailure(f"not an http(s) URL: {url}") from None
     data = json.dumps(body).encode("utf-8")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    if parts.scheme == "https":
+    if scheme == "https":
         import http.client
-        conn = http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=timeout)
+        conn = http.client.HTTPSConnection(hostname, port_ or 443, timeout=timeout)
         try:
             conn.request("POST", path, data, {**headers, "Content-Type": "application/json"})
             resp = conn.getresponse()
@@ -31,10 +47,10 @@ def post_json(url: str, body: dict[str, Any], headers: dict[str, str], timeout: 
             raise HTTPFailure(str(exc)) from None
         finally:
             conn.close()
-    if parts.scheme != "http" or not parts.hostname:
+    if scheme != "http" or not hostname:
         raise HTTPFailure(f"not an http(s) URL: {url}")
-    host = parts.hostname
-    port = parts.port or 80
+    host = hostname
+    port = port_ or 80
     head = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close",
             "Content-Type: application/json", f"Content-Length: {len(data)}"]
     head += [f"{k}: {v}" for k, v in headers.items()]
