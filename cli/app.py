@@ -537,6 +537,51 @@ def forget(ids: list[str] | None = None, *, project: str | None = None,
     return 0
 
 
+@app.command(name="install")
+@_guard
+def install_cmd(*, project: bool = False, dry_run: bool = False) -> int:
+    """Add claude-mem's hooks to Claude Code's settings and register its MCP server.
+
+    Parameters
+    ----------
+    project
+        Install into this project's .claude/settings.json and .mcp.json instead of your user settings.
+    dry_run
+        Say what would change, change nothing.
+    """
+    return _install(project, dry_run, uninstall=False)
+
+
+@app.command(name="uninstall")
+@_guard
+def uninstall_cmd(*, project: bool = False, dry_run: bool = False) -> int:
+    """Remove claude-mem's hooks and MCP server from Claude Code's settings (others stay).
+
+    Parameters
+    ----------
+    project
+        Uninstall from this project's settings instead of your user settings.
+    dry_run
+        Say what would change, change nothing.
+    """
+    return _install(project, dry_run, uninstall=True)
+
+
+def _install(project: bool, dry_run: bool, uninstall: bool) -> int:
+    from pathlib import Path
+
+    from .install import install
+    try:
+        lines = install(project=Path.cwd() if project else None, home=Path.home(), dry_run=dry_run,
+                        uninstall=uninstall)
+    except ValueError as exc:  # a settings file that is not JSON: never overwrite it
+        _err(f"{exc}; fix or move the file, then run this again")
+        return 2
+    for line in lines:
+        print(line)
+    return 0
+
+
 def _split(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
