@@ -63,6 +63,15 @@ class KeyIssuer(Protocol):
         """The token for these claims."""
 
 
+class Embedder(Protocol):
+    """Turns texts into unit vectors (the store's vector index is built from them)."""
+
+    name: str
+
+    def embed(self, texts: list[str]) -> Any:
+        """float32 array (len(texts), dimensions)."""
+
+
 class HandlerSettings(Protocol):
     """The settings handlers read (the runtime's Settings has them all)."""
 
@@ -81,7 +90,13 @@ class Context:
     settings: HandlerSettings
     request_id: str | None = None
     issuer: KeyIssuer | None = None
+    embedder: Embedder | None = None
     clock: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
+
+    @property
+    def embed(self) -> Any:
+        """The embedding function for the store's writes, or None (full-text only)."""
+        return self.embedder.embed if self.embedder is not None else None
 
     def now(self) -> int:
         """Epoch milliseconds."""

@@ -66,14 +66,14 @@ def _prior_for(kind: str, payload: dict, history: _History) -> list[Prior]:
     return []
 
 
-def _write(db: Any, team: str, event: Any, drafts: list[Draft], now: int) -> list[str]:
+def _write(db: Any, team: str, event: Any, drafts: list[Draft], now: int, embed: Any = None) -> list[str]:
     ids = []
     for d in drafts:
         row, _ = memories_repo.insert(db, team, NewMemory(
             project_id=event["project_id"], session_id=event["session_id"], kind=d.kind, type=d.type,
             title=d.title, subtitle=d.subtitle, narrative=d.narrative, facts=d.facts,
             concepts=d.concepts, files_read=d.files_read, files_modified=d.files_modified,
-            created_at=event["occurred_at"], updated_at=now), now, (event["id"],))
+            created_at=event["occurred_at"], updated_at=now), now, (event["id"],), embed)
         ids.append(row["id"])
         if d.kind == "summary":
             # A later summary of the same session replaces the earlier one.
@@ -114,7 +114,7 @@ def drain(req: DrainIn, ctx: Context,
             try:
                 drafts = distiller(event["kind"], payload,
                                    _prior_for(event["kind"], payload, _History(db, req.session_id)))
-                _write(db, team, event, drafts, now)
+                _write(db, team, event, drafts, now, ctx.embed)
                 events_repo.set_status(db, event["id"], "done")
                 db.execute("release distil")
                 processed += 1

@@ -53,7 +53,7 @@ def create_memory(req: c.MemoryCreate, ctx: Context) -> c.MemoryOut:
             title=title, subtitle=clean_text(req.subtitle, 2_000),
             narrative=narrative, facts=_clean_list(req.facts, limit),
             concepts=_clean_list(req.concepts, 200), files_read=req.files_read,
-            files_modified=req.files_modified, metadata=clean(req.metadata, limit)), ctx.now())
+            files_modified=req.files_modified, metadata=clean(req.metadata, limit)), ctx.now(), embed=ctx.embed)
         record(ctx, db, "memory.written", target=row["id"], count=1)
     return c.MemoryOut(memory=views.memory(row))
 
@@ -86,7 +86,7 @@ def patch_memory(req: c.MemoryPatch, ctx: Context) -> c.MemoryOut:
         if row["forgotten_at"] is not None:
             raise NotFound(f"memory {req.id} was forgotten")
         if changes:
-            row = memories_repo.update(db, ctx.principal.team_id, req.id, changes, ctx.now())
+            row = memories_repo.update(db, ctx.principal.team_id, req.id, changes, ctx.now(), ctx.embed)
             record(ctx, db, "memory.written", target=row["id"], count=1, detail={"via": "patch"})
     return c.MemoryOut(memory=views.memory(row))
 
@@ -107,7 +107,7 @@ def supersede_memory(req: c.Supersede, ctx: Context) -> c.SupersedeOut:
                 type=req.type or old["type"], title=clean_text(req.title or old["title"], 2_000),
                 narrative=clean_text(req.narrative, ctx.settings.max_field_chars),
                 facts=_clean_list(req.facts or [], ctx.settings.max_field_chars),
-                metadata={"supersedes": old["id"]}), ctx.now())
+                metadata={"supersedes": old["id"]}), ctx.now(), embed=ctx.embed)
         else:
             raise Invalid("$.supersededBy", "give supersededBy (a memory id) or the new narrative")
         memories_repo.supersede(db, team, old["id"], new["id"], ctx.now())

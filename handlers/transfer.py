@@ -141,7 +141,7 @@ def import_lines(req: c.ImportIn, ctx: Context) -> c.ImportOut:
             kind = "memories" if kind == "memorys" else kind
             db.execute("savepoint import_line")
             try:
-                done = _import_one(db, team, rec, project_map, pinned, pending_sessions)
+                done = _import_one(db, team, rec, project_map, pinned, pending_sessions, ctx.embed)
                 db.execute("release import_line")
             except Exception as exc:
                 db.execute("rollback to import_line")
@@ -158,7 +158,7 @@ def import_lines(req: c.ImportIn, ctx: Context) -> c.ImportOut:
 
 
 def _import_one(db: Any, team: str, rec: Any, project_map: dict[str, str], pinned: str | None,
-                pending_sessions: set[str]) -> bool:
+                pending_sessions: set[str], embed: Any = None) -> bool:
     if isinstance(rec, ProjectRecord):
         existing = projects_repo.get_by_name(db, team, rec.name)
         if existing is not None:
@@ -209,14 +209,14 @@ def _import_one(db: Any, team: str, rec: Any, project_map: dict[str, str], pinne
         metadata=rec.metadata, created_at=rec.created_at_epoch, updated_at=rec.updated_at_epoch,
         superseded_by=rec.superseded_by, forgotten_at=rec.forgotten_at_epoch),
         rec.created_at_epoch, tuple(e for e in rec.source_event_ids if db.execute(
-            "select 1 from events where id = ? and team_id = ?", (e, team)).fetchone()))
+            "select 1 from events where id = ? and team_id = ?", (e, team)).fetchone()), embed)
     return created
 
 
 def reindex(req: c.Empty, ctx: Context) -> c.ReindexOut:
     """Rebuild the derived indexes of the caller's team from the memory rows."""
     with ctx.store.write() as db:
-        n = memories_repo.reindex(db, ctx.principal.team_id)
+        n = memories_repo.reindex(db, ctx.principal.team_id, ctx.embed)
         vectors = 0
         if has_vector_table(db):
             vectors = db.execute("select count(*) from memories_vec where team_id = ?",

@@ -50,9 +50,19 @@ class Services:
         """The signing key (created in the data dir on first use) and key verification."""
         return Keyring(self.store, self.settings.data_path, self.settings.signing_key)
 
+    @cached_property
+    def embedder(self) -> Any:
+        """The configured embedder, or None: CLAUDE_MEM_EMBEDDER=none, or sqlite-vec cannot load
+        (search is then full-text only, and says so)."""
+        if self.settings.embedder == "none" or not self.store.caps.vec:
+            return None
+        from claude_mem.storage.embedder import default_embedder
+        return default_embedder()
+
     def context(self, principal: Principal, request_id: str | None = None) -> Context:
         return Context(principal=principal, store=self.store, queue=self.queue,
-                       settings=self.settings, request_id=request_id, issuer=self.keyring)
+                       settings=self.settings, request_id=request_id, issuer=self.keyring,
+                       embedder=self.embedder)
 
     def drain_session(self, session_id: str) -> DrainOut:
         """What the queue engine is handed: the drain handler under a system principal."""

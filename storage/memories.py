@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,12 +64,35 @@ def sources(db: Any, memory_id: str) -> list[str]:
         "select event_id from memory_sources where memory_id = ? order by event_id", (memory_id,))]
 
 
-def _index(db: Any, pk: int, row: Any) -> None:
-    """(Re)write the FTS5 row and file index of one memory from its stored row."""
+Embed = Callable[[list[str]], Any]  # texts -> float32 array (n, dimensions)
+
+
+def vector_text(row: Any) -> str:
+    """What a memory's vector is computed from."""
+    facts = " ".join(loads(row["facts"], [])[:10])
+    return f"{row['title']}\n{row['subtitle']}\n{row['narrative'][:2000]}\n{facts}"
+
+
+def _set_vectors(db: Any, rows: list[Any], embed: Embed) -> None:
+    live = [r for r in rows if r["forgotten_at"] is None]
+    if not live:
+        return
+    vectors = embed([vector_text(r) for r in live])
+    for row, vec in zip(live, vectors, strict=True):
+        db.execute("delete from memories_vec where memory_pk = ?", (row["pk"],))
+        db.execute("insert into memories_vec (memory_pk, team_id, embedding, project_id, kind)"
+                   " values (?, ?, ?, ?, ?)", (row["pk"], row["team_id"], vec.tobytes(), row["project_id"],
+                                               row["kind"]))
+
+
+def _index(db: Any, pk: int, row: Any, embed: Embed | None = None) -> None:
+    """(Re)write the FTS5 row, file index and vector of one memory from its stored row."""
     db.execute("delete from memories_fts where rowid = ?", (pk,))
     db.execute("delete from memory_files where memory_pk = ?", (pk,))
     if row["forgotten_at"] is not None:
         return
+    if embed is not None:
+        _set_vectors(db, [row], embed)
     files_read, files_modified = loads(row["files_read"], []), loads(row["files_modified"], [])
     title, body, extra = fts.document(
         row["title"],
@@ -84,7 +108,7 @@ def _index(db: Any, pk: int, row: Any) -> None:
 
 
 def insert(db: Any, team_id: str, m: NewMemory, now: int,
-           source_event_ids: tuple[str, ...] = ()) -> tuple[Any, bool]:
+           source_event_ids: tuple[str, ...] = (), embed: Embed | None = None) -> tuple[Any, bool]:
     """Write a memory; a same-content memory in the same session is returned instead (dedupe)."""
     mid = m.id or new_id("mem")
     if m.forgotten_at is not None:
@@ -108,14 +132,15 @@ def insert(db: Any, team_id: str, m: NewMemory, now: int,
              m.superseded_by, m.forgotten_at, dumps(m.metadata)),
         )
         row = get(db, team_id, mid)
-        _index(db, row["pk"], row)
+        _index(db, row["pk"], row, embed)
     for eid in source_event_ids:
         db.execute("insert or ignore into memory_sources (memory_id, event_id) values (?, ?)",
                    (row["id"], eid))
     return row, created
 
 
-def update(db: Any, team_id: str, memory_id: str, changes: dict[str, Any], now: int) -> Any:
+def update(db: Any, team_id: str, memory_id: str, changes: dict[str, Any], now: int,
+           embed: Embed | None = None) -> Any:
     """Apply field changes (text fields as str, list fields as lists, metadata as dict)."""
     row = get(db, team_id, memory_id)
     if row is None:
@@ -131,7 +156,7 @@ def update(db: Any, team_id: str, memory_id: str, changes: dict[str, Any], now: 
                           loads(merged["facts"], [])), now]
     db.execute(f"update memories set {', '.join(cols)} where pk = ?", (*args, row["pk"]))
     row = get(db, team_id, memory_id)
-    _index(db, row["pk"], row)
+    _index(db, row["pk"], row, embed)
     return row
 
 
@@ -248,20 +273,56 @@ def ids_matching(db: Any, team_id: str, f: Filters) -> list[str]:
     return [r[0] for r in db.execute(f"select m.id from memories m where {where} order by m.pk", args)]
 
 
-def reindex(db: Any, team_id: str | None = None) -> int:
-    """Rebuild the FTS5 and file indexes from the memory rows (all teams when `team_id` is None)."""
+def reindex(db: Any, team_id: str | None = None, embed: Embed | None = None) -> int:
+    """Rebuild the FTS5, file and vector indexes from the memory rows (all teams when `team_id`
+    is None). Without `embed` the team's vectors are dropped (full-text only)."""
+    vec = has_vec(db)
     if team_id is None:
         db.execute("delete from memories_fts")
         db.execute("delete from memory_files")
+        if vec:
+            db.execute("delete from memories_vec")
         rows = db.execute("select * from memories").fetchall()
     else:
         db.execute("delete from memories_fts where rowid in (select pk from memories where team_id = ?)",
                    (team_id,))
         db.execute("delete from memory_files where team_id = ?", (team_id,))
+        if vec:
+            db.execute("delete from memories_vec where team_id = ?", (team_id,))
         rows = db.execute("select * from memories where team_id = ?", (team_id,)).fetchall()
     for row in rows:
         _index(db, row["pk"], row)
+    if embed is not None and vec:
+        for i in range(0, len(rows), 512):
+            _set_vectors(db, rows[i:i + 512], embed)
     return len(rows)
+
+
+def search_vector(db: Any, team_id: str, query_vector: bytes, f: Filters, limit: int) -> list[Any]:
+    """Nearest memories by cosine distance (KNN inside the team's partition), filtered; each row
+    with `distance`. Fetches extra neighbours so that filters applied afterwards still fill `limit`."""
+    k = min(4096, max(limit * 4, 64))
+    sql = "select memory_pk, distance from memories_vec where embedding match ? and k = ? and team_id = ?"
+    args: list[Any] = [query_vector, k, team_id]
+    if f.project_ids is not None:
+        if not f.project_ids:
+            return []
+        sql += f" and project_id in ({','.join('?' * len(f.project_ids))})"
+        args += f.project_ids
+    if f.kinds is not None:
+        if not f.kinds:
+            return []
+        sql += f" and kind in ({','.join('?' * len(f.kinds))})"
+        args += f.kinds
+    hits = db.execute(sql, args).fetchall()
+    if not hits:
+        return []
+    distance = {h[0]: h[1] for h in hits}
+    where, wargs = _where(team_id, f)
+    rows = db.execute(f"select m.* from memories m where m.pk in ({','.join('?' * len(distance))}) and {where}",
+                      (*distance, *wargs)).fetchall()
+    rows.sort(key=lambda r: (distance[r["pk"]], r["pk"]))
+    return [(r, distance[r["pk"]]) for r in rows[:limit]]
 
 
 def counts(db: Any, team_id: str) -> dict[str, int]:

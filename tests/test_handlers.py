@@ -175,7 +175,7 @@ def test_search_filters_scores_and_identifier_splitting(ctx):
     assert [h.id for h in only] == [a.id]
     by_file = search.search(c.SearchIn(query="", files=["auth/refresh.ts"]), ctx).results
     assert [h.id for h in by_file] == [a.id]
-    assert search.search(c.SearchIn(query='"AND OR NEAR( *'), ctx).mode == "fts"
+    assert search.search(c.SearchIn(query='"AND OR NEAR( *'), ctx).mode == "hybrid"
     assert search.search(c.SearchIn(query="refresh", kinds=["summary"]), ctx).results == []
 
 
@@ -293,6 +293,34 @@ def test_import_reports_bad_lines_and_keeps_the_rest(ctx):
 def test_reindex_rebuilds_the_full_text_index(ctx):
     memories.create_memory(c.MemoryCreate(project="acme", narrative="alpha beta"), ctx)
     ctx.store.conn().execute("delete from memories_fts")
-    assert search.search(c.SearchIn(query="alpha"), ctx).results == []
-    assert transfer.reindex(c.Empty(), ctx).memories == 1
-    assert search.search(c.SearchIn(query="alpha"), ctx).results
+    assert search.search(c.SearchIn(query="alpha", mode="fts"), ctx).results == []
+    out = transfer.reindex(c.Empty(), ctx)
+    assert out.memories == 1 and out.vectors == 1
+    assert search.search(c.SearchIn(query="alpha", mode="fts"), ctx).results
+
+
+def test_vector_and_hybrid_search_find_meaning_without_shared_words(ctx):
+    car = memories.create_memory(c.MemoryCreate(project="acme", narrative="We bought a new car for the team"), ctx)
+    memories.create_memory(c.MemoryCreate(project="acme", narrative="The cat sleeps on the keyboard"), ctx)
+    assert search.search(c.SearchIn(query="automobile purchase", mode="fts"), ctx).results == []
+    vec = search.search(c.SearchIn(query="automobile purchase", mode="vector"), ctx)
+    assert vec.mode == "vector" and vec.results[0].id == car.memory.id
+    hybrid = search.search(c.SearchIn(query="automobile purchase"), ctx)
+    assert hybrid.mode == "hybrid" and hybrid.results[0].id == car.memory.id
+    only_notes = search.search(c.SearchIn(query="automobile", mode="vector", kinds=["summary"]), ctx)
+    assert only_notes.results == []
+
+
+def test_without_an_embedder_search_is_full_text_and_says_so(ctx):
+    ctx.embedder = None
+    memories.create_memory(c.MemoryCreate(project="acme", narrative="plain words"), ctx)
+    out = search.search(c.SearchIn(query="plain", mode="vector"), ctx)
+    assert out.mode == "fts" and len(out.results) == 1
+
+
+def test_forgotten_memories_leave_the_vector_index(ctx):
+    m = memories.create_memory(c.MemoryCreate(project="acme", narrative="We bought a new car"), ctx).memory
+    memories.forget(c.ForgetIn(ids=[m.id]), ctx)
+    assert search.search(c.SearchIn(query="automobile", mode="vector"), ctx).results == []
+    with ctx.store.read() as db:
+        assert db.execute("select count(*) from memories_vec").fetchone()[0] == 0

@@ -84,7 +84,10 @@ def test_projects_sessions_memories_routes(client):
     assert end.status_code == 200 and end.json()["session"]["status"] == "ended"
     forgot = client.post("/v1/forget", json={"ids": [sup.json()["supersededBy"]["id"]]})
     assert forgot.json()["count"] == 1
-    assert client.post("/v1/search", json={"query": "deploys"}).json()["results"] == []
+    gone = sup.json()["supersededBy"]["id"]
+    for mode in ("hybrid", "fts", "vector"):
+        hits = client.post("/v1/search", json={"query": "deploys", "mode": mode}).json()["results"]
+        assert gone not in [h["id"] for h in hits]
     assert client.get("/v1/audit", params={"action": "memory.forgotten"}).json()["entries"][0]["count"] == 1
     assert client.post("/v1/reindex").json()["memories"] >= 1
 
