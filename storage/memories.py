@@ -236,14 +236,38 @@ def _where(team_id: str, f: Filters) -> tuple[str, list[Any]]:
 
 
 def search_fts(db: Any, team_id: str, match: str, f: Filters, limit: int) -> list[Any]:
-    """BM25-ranked matches (title weighs most), each with `rank` (lower is better) and `snip`."""
+    """BM25-ranked matches (split identifiers and paths count less), each with `rank` (lower is better) and `snip`.
+
+    Ranked first, then snippets for the page only: SQLite would otherwise build a snippet for
+    every match before sorting."""
     where, args = _where(team_id, f)
-    return db.execute(
-        "select m.*, bm25(memories_fts, 8.0, 1.0, 0.6) as rank,"
-        " snippet(memories_fts, 1, '[', ']', '…', 16) as snip"
-        " from memories_fts join memories m on m.pk = memories_fts.rowid"
-        f" where memories_fts match ? and {where} order by rank, m.pk limit ?",
-        (match, *args, limit)).fetchall()
+    rows = db.execute(
+        "with hits as materialized (select rowid, bm25(memories_fts, 1.0, 1.0, 0.3) as rank from memories_fts"
+        " where memories_fts match ?)"
+        f" select m.*, hits.rank as rank from hits join memories m on m.pk = hits.rowid where {where}"
+        " order by hits.rank, m.pk limit ?", (match, *args, limit)).fetchall()
+    if not rows:
+        return []
+    snips = dict(db.execute(
+        "select rowid, snippet(memories_fts, 1, '[', ']', '…', 16) from memories_fts"
+        f" where memories_fts match ? and rowid in ({','.join('?' * len(rows))})",
+        (match, *(r["pk"] for r in rows))).fetchall())
+    return [_WithSnippet(r, snips.get(r["pk"], "")) for r in rows]
+
+
+class _WithSnippet:
+    """A row that also answers `snip`."""
+
+    __slots__ = ("row", "snip")
+
+    def __init__(self, row: Any, snip: str):
+        self.row, self.snip = row, snip
+
+    def __getitem__(self, key: str) -> Any:
+        return self.snip if key == "snip" else self.row[key]
+
+    def keys(self) -> list[str]:
+        return [*self.row.keys(), "snip"]
 
 
 def recent(db: Any, team_id: str, f: Filters, limit: int, *, oldest_first: bool = False) -> list[Any]:
