@@ -48,9 +48,24 @@ def run_checks(settings: Settings) -> list[CheckResult]:
     else:
         out.append(CheckResult("port", False, f"{settings.host}:{settings.port} is taken by another process "
                                               f"(set {env_name('port')})"))
-    out.append(CheckResult("queue", settings.queue_engine == "sqlite",
-                           "sqlite engine: worker threads inside the server" if settings.queue_engine == "sqlite"
-                           else f"{settings.queue_engine} engine is not available in this build"))
+    if settings.queue_engine == "sqlite":
+        out.append(CheckResult("queue", True, "sqlite engine: worker threads inside the server"))
+    elif settings.redis_mode == "managed" and not settings.valkey_url:
+        out.append(CheckResult("queue", True, "dramatiq engine, managed valkey (started with the server)"))
+    else:
+        from claude_mem.queue.valkey import reachable
+        why = reachable(settings.valkey_url, timeout=2.0)
+        out.append(CheckResult("queue", why is None, f"dramatiq engine, valkey at {settings.valkey_url}: "
+                               + ("answers" if why is None else why)))
+    if settings.embedder == "static" and caps.vec:
+        try:
+            from claude_mem.storage.embedder import default_embedder
+            default_embedder()
+            out.append(CheckResult("embedder", True, "static (shipped), 384-d; hybrid search"))
+        except Exception as exc:
+            out.append(CheckResult("embedder", False, f"the shipped model did not load: {exc}"))
+    else:
+        out.append(CheckResult("embedder", True, "none: search is full-text only"))
     safe = settings.auth_mode == "api-key" or is_loopback(settings.host)
     out.append(CheckResult("auth", safe, f"{settings.auth_mode} on {settings.host}"))
     if os.environ.get("CLAUDE_MEM_URL"):

@@ -126,6 +126,18 @@ def test_an_expired_key_is_denied(server):
     assert status == 401 and "expired" in err["message"]
 
 
+def test_rotating_the_signing_key_keeps_issued_keys_working(server):
+    api, key, env, _ = server
+    before = key("team-a", ["memories:read"])
+    rotated = _cli(env, "server", "signing-key", "rotate")
+    assert rotated.returncode == 0 and "k4.pid." in rotated.stdout
+    after = json.loads(_cli(env, "server", "api-key", "create", "--team", "team-a", "--scope",
+                            "memories:read", "--json").stdout)["token"]
+    assert after.split(".")[-1] != before.split(".")[-1]  # another kid in the footer
+    assert api.call("POST", "/v1/search", {"query": "x"}, before)[0] == 200
+    assert api.call("POST", "/v1/search", {"query": "x"}, after)[0] == 200  # the running server learns the kid
+
+
 def test_tampered_foreign_and_unknown_kid_tokens_are_denied(server, tmp_path):
     import base64
 
