@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
-from . import audit, context_pack, events, memories, projects, search, sessions, system, teams, transfer
+from . import audit, context_pack, events, legacy, memories, projects, search, sessions, system, teams, transfer
 
-Body = Literal["json", "ndjson"]
+Body = Literal["json", "ndjson", "text"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,19 @@ MANIFEST: list[Route] = [
     Route("POST", "/v1/keys", teams.create_key, ADMIN,
           "Create an API key; its token is in this answer and nowhere else.", status=201),
     Route("POST", "/v1/keys/{id}/revoke", teams.revoke_key, ADMIN, "Revoke an API key: it fails at once."),
+    # The upstream worker's routes, for its hooks and MCP server.
+    Route("GET", "/api/health", legacy.health, R, "Upstream worker: health."),
+    Route("GET", "/api/readiness", legacy.readiness, R, "Upstream worker: readiness (503 if not ready).",
+          status_for=lambda r: 200 if r.status == "ok" else 503),
+    Route("POST", "/api/sessions/init", legacy.sessions_init, W, "Upstream worker: a session's prompt."),
+    Route("POST", "/api/sessions/observations", legacy.sessions_observations, W, "Upstream worker: a tool use."),
+    Route("POST", "/api/sessions/summarize", legacy.sessions_summarize, W, "Upstream worker: a turn's end."),
+    Route("GET", "/api/context/inject", legacy.context_inject, R, "Upstream worker: the context text.",
+          response_body="text"),
+    Route("GET", "/api/search", legacy.legacy_search, R, "Upstream worker: search (markdown, or format=json)."),
+    Route("GET", "/api/timeline", legacy.legacy_timeline, R, "Upstream worker: timeline around an anchor."),
+    Route("POST", "/api/observations/batch", legacy.observations_batch, R, "Upstream worker: full memories by id."),
+    Route("POST", "/api/memory/save", legacy.memory_save, W, "Upstream worker: save a manual memory."),
 ]
 
 BY_NAME: dict[str, Route] = {r.name: r for r in MANIFEST}

@@ -116,6 +116,9 @@ def _endpoint(route: Route, services: Services, limiter: RateLimiter) -> Callabl
                           status_code=route.status)
         result = await anyio.to_thread.run_sync(partial(route.handler, req, ctx))
         status = route.status_for(result) if route.status_for else route.status
+        if route.response_body == "text":
+            return Response(content=result.text, status_code=status, media_type="text/plain; charset=utf-8",
+                            headers=headers)
         return Response(content=_enc.encode(result), status_code=status,
                         media_type="application/json", headers=headers)
 

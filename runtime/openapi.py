@@ -25,6 +25,8 @@ def build_openapi() -> dict[str, Any]:
         types.append(r.request_type)
         if r.response_body == "json":
             types.append(r.response_type)
+        else:
+            types.append(str)
     schemas, components = msgspec.json.schema_components(types, ref_template=REF)
     by_type = dict(zip(types, schemas, strict=True))
     paths: dict[str, Any] = {}
@@ -32,6 +34,8 @@ def build_openapi() -> dict[str, Any]:
         op: dict[str, Any] = {"operationId": r.name, "summary": r.summary,
                               "tags": [r.path.split("/")[2] if r.path.startswith("/v1/") else "system"]}
         ref = by_type[r.request_type]["$ref"].rsplit("/", 1)[-1]
+        tag = "legacy" if r.path.startswith("/api/") else op["tags"][0]
+        op["tags"] = [tag]
         req_schema = components[ref]
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                   for p in r.path_params]
@@ -66,6 +70,8 @@ def build_openapi() -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "OK"}
         if r.response_body == "ndjson":
             ok["content"] = {"application/x-ndjson": {"schema": {"type": "string"}}}
+        elif r.response_body == "text":
+            ok["content"] = {"text/plain": {"schema": {"type": "string"}}}
         else:
             ok["content"] = {"application/json": {"schema": by_type[r.response_type]}}
         responses = {str(r.status): ok}

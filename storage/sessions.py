@@ -67,3 +67,9 @@ def try_lease(db: Any, session_id: str, owner: str, now: int, ttl_ms: int) -> bo
 def release_lease(db: Any, session_id: str, owner: str) -> None:
     db.execute("update sessions set lease_owner = null, lease_until = null"
                " where id = ? and lease_owner = ?", (session_id, owner))
+
+
+def find_by_external(db: Any, team_id: str, platform: str, external_id: str) -> Any:
+    """The latest session with this agent session id in any of the team's projects."""
+    return db.execute("select * from sessions where team_id = ? and platform = ? and external_id = ?"
+                      " order by started_at desc limit 1", (team_id, platform, external_id)).fetchone()
