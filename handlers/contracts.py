@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 EventType = Literal["prompt", "tool_use", "assistant_message", "session_start", "session_end", "note"]
@@ -483,9 +482,3 @@ class ImportOut(Out, kw_only=True):
 class ReindexOut(Out, kw_only=True):
     memories: int
     vectors: int
-
-
-def encode(value: Any) -> bytes:
-    return msgspec.json.encode(value)
-
-

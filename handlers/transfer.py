@@ -64,7 +64,7 @@ def _line(value: Any) -> bytes:
     return _enc.encode(value) + b"\n"
 
 
-def export_lines(req: c.ExportIn, ctx: Context) -> Iterator[bytes]:
+def export(req: c.ExportIn, ctx: Context) -> Iterator[bytes]:
     """The export, line by line (the caller streams it)."""
     team = ctx.principal.team_id
     db = ctx.store.conn()
@@ -99,10 +99,6 @@ def export_lines(req: c.ExportIn, ctx: Context) -> Iterator[bytes]:
             yield _line(_as(MemoryRecord, views.memory(row, srcs)))
     with ctx.store.write() as wdb:
         record(ctx, wdb, "memory.exported", count=counts["memories"], detail=counts)
-
-
-def export(req: c.ExportIn, ctx: Context) -> Iterator[bytes]:
-    return export_lines(req, ctx)
 
 
 def _split_lines(chunks: Iterable[bytes | str]) -> Iterator[bytes]:

@@ -19,6 +19,7 @@ from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.response import Stream
 
+from claude_mem.handlers.context import Principal
 from claude_mem.handlers.contracts import ErrorBody
 from claude_mem.handlers.errors import Forbidden, HandlerError
 from claude_mem.handlers.manifest import MANIFEST, Route
@@ -105,10 +106,8 @@ def _endpoint(route: Route, services: Services, limiter: RateLimiter) -> Callabl
             body = await http_io.read_body(request.stream(), settings.max_body_bytes,
                                            request.headers.get("content-length"))
             req = http_io.build_input(route, http_io.decode_json_body(body), request.path_params)
-        ctx = services.context(principal, rid) if principal is not None else None
-        if ctx is None:
-            from claude_mem.handlers.context import Principal
-            ctx = services.context(Principal(team_id="", scopes=frozenset()), rid)
+        # Public routes (healthz) run with no team and no scope.
+        ctx = services.context(principal or Principal(team_id="", scopes=frozenset()), rid)
         headers = {REQUEST_ID: rid}
         if route.response_body == "ndjson":
             spooled_out = await anyio.to_thread.run_sync(partial(_spool, route.handler(req, ctx)))
