@@ -537,6 +537,17 @@ def forget(ids: list[str] | None = None, *, project: str | None = None,
     return 0
 
 
+@app.command(name="mcp")
+@_guard
+def mcp_cmd() -> int:
+    """Serve the memory tools over MCP on stdin/stdout (for an agent's MCP client).
+
+    Talks to CLAUDE_MEM_URL with CLAUDE_MEM_API_KEY when set, else works on the local data directory.
+    """
+    from .mcp_command import run
+    return run(_settings)
+
+
 @app.command(name="install")
 @_guard
 def install_cmd(*, project: bool = False, dry_run: bool = False) -> int:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """`claude-mem install` / `uninstall`: our hooks in Claude Code's settings, and the MCP server
-(once this build has the `claude-mem mcp` command).
+(`claude-mem mcp`).
 
 Merges into `~/.claude/settings.json` (or a project's `.claude/settings.json`), leaves every other
 hook alone, is idempotent, keeps a backup of a file it changes, and says what it changed. The MCP
@@ -106,12 +106,6 @@ def _write(path: Path, data: dict[str, Any], dry_run: bool) -> str | None:
     return str(backup) if backup else None
 
 
-def mcp_available() -> bool:
-    """Whether this build has the `claude-mem mcp` command to register."""
-    import importlib.util
-    return importlib.util.find_spec("claude_mem.cli.mcp_command") is not None
-
-
 def paths(project: Path | None, home: Path) -> tuple[Path, Path]:
     if project is not None:
         return project / ".claude" / "settings.json", project / ".mcp.json"
@@ -131,10 +125,6 @@ def install(*, project: Path | None, home: Path, dry_run: bool, uninstall: bool 
         report += [f"{settings_path}: {c}" for c in changes]
         if backup:
             report.append(f"{settings_path}: backup in {backup}")
-    if not mcp_available():
-        if not report:
-            report.append("nothing to change: already " + ("uninstalled" if uninstall else "installed"))
-        return [f"(dry run) {line}" for line in report] if dry_run else report
     mcp = _load(mcp_path)
     servers = mcp.setdefault("mcpServers", {})
     wanted = {"type": "stdio", "command": exe, "args": ["mcp"]}

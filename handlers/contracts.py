@@ -57,6 +57,15 @@ class Readiness(Out, kw_only=True):
     queue: dict[str, Any] = {}
 
 
+class Caller(Out, kw_only=True):
+    """Who is asking: the key's team, its project pin, its scopes."""
+
+    team_id: str
+    project_id: str | None
+    scopes: list[str]
+    key_id: str | None
+
+
 class Info(Out, kw_only=True):
     name: str
     version: str
@@ -66,6 +75,7 @@ class Info(Out, kw_only=True):
     sqlite: dict[str, Any]
     counts: dict[str, int]
     queue: dict[str, Any]
+    caller: Caller | None = None
 
 
 # -- projects ------------------------------------------------------------------------------------
@@ -272,6 +282,36 @@ class Memory(Out, kw_only=True):
 
 class MemoryOut(Out, kw_only=True):
     memory: Memory
+
+
+class MemoryListIn(In, kw_only=True):
+    """The newest memories first, filtered; page back with `untilEpoch`."""
+
+    project: Name | None = None
+    project_id: Id | None = None
+    kinds: list[MemoryKind] | None = None
+    types: list[MemoryType] | None = None
+    session_id: Id | None = None
+    since_epoch: Epoch | None = None
+    until_epoch: Epoch | None = None
+    limit: Annotated[int, Meta(ge=1, le=100)] = 20
+
+
+class MemoryList(Out, kw_only=True):
+    memories: list[IndexItem]
+
+
+class DecisionIn(ProjectRef, kw_only=True):
+    """A decision taken: what was chosen, why, and what was set aside."""
+
+    title: Annotated[str, Meta(min_length=1, max_length=2_000)]
+    decision: Annotated[str, Meta(min_length=1, max_length=200_000)]
+    rationale: Annotated[str, Meta(max_length=200_000)] = ""
+    alternatives: Items = []
+    files: Paths = []
+    concepts: Items = []
+    session_id: Id | None = None
+    metadata: Meta_ = {}
 
 
 class SupersedeOut(Out, kw_only=True):

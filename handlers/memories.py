@@ -143,3 +143,27 @@ def forget(req: c.ForgetIn, ctx: Context) -> c.ForgetOut:
                target=done[0] if len(done) == 1 else None,
                detail={"ids": done[:1000]})
     return c.ForgetOut(forgotten=done, count=len(done))
+
+
+def list_memories(req: c.MemoryListIn, ctx: Context) -> c.MemoryList:
+    """The newest memories first: what an agent asks for when it has no query yet."""
+    with ctx.store.write() as db:
+        if req.session_id:
+            get_session(ctx, db, req.session_id)
+        f = Filters(project_ids=visible_project_ids(ctx, db, name=req.project, project_id=req.project_id),
+                    kinds=req.kinds, types=req.types, session_id=req.session_id,
+                    since=req.since_epoch, until=req.until_epoch)
+        rows = memories_repo.recent(db, ctx.principal.team_id, f, req.limit)
+        record(ctx, db, "memory.served", count=len(rows), detail={"via": "list"})
+    return c.MemoryList(memories=[views.index_item(r) for r in rows])
+
+
+def record_decision(req: c.DecisionIn, ctx: Context) -> c.MemoryOut:
+    """A decision is a memory of kind `decision`: the choice as narrative, the why and the
+    alternatives as facts, so search and the context pack treat it like any other memory."""
+    facts = ([f"Rationale: {req.rationale}"] if req.rationale.strip() else []) + \
+        [f"Rejected alternative: {a}" for a in req.alternatives if a.strip()]
+    return create_memory(c.MemoryCreate(
+        project=req.project, project_id=req.project_id, session_id=req.session_id, kind="decision",
+        type="decision", title=req.title, narrative=req.decision, facts=facts, concepts=req.concepts,
+        files_read=req.files, metadata=req.metadata), ctx)

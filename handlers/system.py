@@ -64,4 +64,6 @@ def info(req: c.Empty, ctx: Context) -> c.Info:
         sqlite={"driver": caps.driver, "version": caps.sqlite_version, "fts5": caps.fts5,
                 "vec": caps.vec, "vecVersion": caps.vec_version, "vecError": caps.vec_error},
         counts=counts, queue=queue_figures(ctx),
+        caller=c.Caller(team_id=team, project_id=ctx.principal.project_id,
+                        scopes=sorted(ctx.principal.scopes), key_id=ctx.principal.key_id),
     )

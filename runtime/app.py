@@ -16,7 +16,7 @@ import msgspec
 from litestar import Litestar, Request, Response
 from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException
-from litestar.handlers import HTTPRouteHandler
+from litestar.handlers import HTTPRouteHandler, asgi
 from litestar.response import Stream
 
 from claude_mem.handlers.context import Principal
@@ -27,6 +27,7 @@ from claude_mem.storage.ids import ulid
 
 from . import http_io
 from .auth import RateLimiter, TooManyRequests, authenticate
+from .mcp_http import McpEndpoint
 from .openapi import build_openapi
 from .services import Services
 from .settings import Settings
@@ -161,6 +162,8 @@ def create_app(settings: Settings, services: Services | None = None, *, start_qu
 
     handlers.append(HTTPRouteHandler(path="/schema/openapi.json", http_method="GET",
                                      include_in_schema=False)(openapi_json))
+    mcp = McpEndpoint(services, limiter)
+    handlers.append(asgi("/mcp", is_mount=True, copy_scope=True, include_in_schema=False)(mcp.__call__))
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -182,7 +185,7 @@ def create_app(settings: Settings, services: Services | None = None, *, start_qu
                             Exception: _internal_error},
         openapi_config=None,
         logging_config=None,
-        lifespan=[lifespan],
+        lifespan=[lifespan, mcp.lifespan],
         cors_config=cors,
         request_max_body_size=max(settings.max_body_bytes, settings.max_import_bytes),
         debug=False,

@@ -31,8 +31,26 @@ class TooManyRequests(HandlerError):
         self.retry_after = retry_after
 
 
+def _host_name(host_header: str) -> str:
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def is_loopback_host_header(host_header: str | None) -> bool:
+    """Whether the Host names this machine. A web page that points its own name at 127.0.0.1
+    (DNS rebinding) sends its own name here, so it never passes as a local caller."""
+    if not host_header:
+        return True  # HTTP/1.0 clients; browsers always send Host
+    name = _host_name(host_header)
+    return name == "localhost" or name.endswith(".localhost") or is_loopback(name)
+
+
 def is_local_request(client_host: str | None, headers: Mapping[str, str]) -> bool:
     if not client_host or not is_loopback(client_host):
+        return False
+    if not is_loopback_host_header(headers.get("host")):
         return False
     return not any(h in headers for h in FORWARDED_HEADERS)
 
@@ -59,7 +77,8 @@ def authenticate(settings: Settings, keyring: Keyring, path: str, client_host: s
     if settings.auth_mode == "local-dev":
         if is_local_request(client_host, headers):
             return Principal.local()
-        raise Unauthorized("local-dev mode answers only unforwarded requests from this machine")
+        raise Unauthorized("local-dev mode answers only unforwarded requests from this machine, "
+                           "addressed to localhost or a loopback address")
     raise Unauthorized("an API key is required (Authorization: Bearer <key>)")
 
 

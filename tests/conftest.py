@@ -53,7 +53,7 @@ def client(settings: Settings) -> Iterator[Any]:
 
     from claude_mem.runtime.app import create_app
     app = create_app(settings)
-    with TestClient(loopback(app)) as c:
+    with TestClient(loopback(app), base_url="http://127.0.0.1:37777") as c:
         c.services = app.state.services
         yield c
 

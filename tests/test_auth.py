@@ -241,7 +241,7 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path):
     from claude_mem.runtime.app import create_app
     from support import loopback
     settings = load({"CLAUDE_MEM_DATA_DIR": str(tmp_path), "CLAUDE_MEM_RATE_LIMIT_PER_MIN": "3"})
-    with TestClient(loopback(create_app(settings, start_queue=False))) as client:
+    with TestClient(loopback(create_app(settings, start_queue=False)), base_url="http://127.0.0.1:37777") as client:
         codes = [client.post("/v1/search", json={"query": "x"}).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         r = client.post("/v1/search", json={"query": "x"})

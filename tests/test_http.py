@@ -178,6 +178,15 @@ def test_local_dev_refuses_forwarded_requests(client):
     assert client.get("/healthz", headers={"x-forwarded-for": "203.0.113.9"}).status_code == 200
 
 
+def test_local_dev_refuses_a_page_that_rebinds_its_name_to_loopback(client):
+    # DNS rebinding: the browser connects to 127.0.0.1 but sends the attacker's host name.
+    assert_error(client.get("/v1/info", headers={"host": "evil.example:37777"}), 401, "Unauthorized")
+    assert_error(client.post("/v1/search", json={"query": "x"}, headers={"host": "evil.example"}),
+                 401, "Unauthorized")
+    for host in ("localhost:37777", "127.0.0.1", "[::1]:37777", "claude-mem.localhost"):
+        assert client.get("/v1/info", headers={"host": host}).status_code == 200, host
+
+
 def test_openapi_documents_every_route(client):
     doc = client.get("/schema/openapi.json").json()
     assert doc["openapi"].startswith("3.1")

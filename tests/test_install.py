@@ -19,6 +19,8 @@ def test_install_merges_is_idempotent_and_uninstall_leaves_others(tmp_path, monk
     settings = tmp_path / ".claude" / "settings.json"
     settings.parent.mkdir()
     settings.write_text(json.dumps({"model": "opus", "hooks": {"PostToolUse": [OTHER]}}))
+    (tmp_path / ".claude.json").write_text(json.dumps({"numStartups": 7,
+                                                       "mcpServers": {"github": {"command": "gh-mcp"}}}))
     assert run("install", "--dry-run") == 0
     assert "(dry run)" in capsys.readouterr().out
     assert json.loads(settings.read_text())["hooks"] == {"PostToolUse": [OTHER]}
@@ -30,12 +32,9 @@ def test_install_merges_is_idempotent_and_uninstall_leaves_others(tmp_path, monk
     cmds = [h["command"] for e in data["hooks"]["PostToolUse"] for h in e["hooks"]]
     assert cmds[0] == "my-linter --check" and cmds[1].endswith("claude-mem hook post-tool-use")
     assert set(data["hooks"]) >= {"SessionStart", "UserPromptSubmit", "Stop", "SessionEnd", "PreCompact"}
-    from claude_mem.cli.install import mcp_available
-    if mcp_available():
-        mcp = json.loads((tmp_path / ".claude.json").read_text())["mcpServers"]["claude-mem"]
-        assert mcp["args"] == ["mcp"]
-    else:  # never register a command this build does not have
-        assert not (tmp_path / ".claude.json").exists()
+    claude_json = json.loads((tmp_path / ".claude.json").read_text())
+    assert claude_json["numStartups"] == 7 and claude_json["mcpServers"]["github"] == {"command": "gh-mcp"}
+    assert claude_json["mcpServers"]["claude-mem"]["args"] == ["mcp"]
     assert run("install") == 0
     assert "nothing to change" in capsys.readouterr().out
     assert json.loads(settings.read_text()) == data
@@ -43,8 +42,8 @@ def test_install_merges_is_idempotent_and_uninstall_leaves_others(tmp_path, monk
     assert run("uninstall") == 0
     after = json.loads(settings.read_text())
     assert after == {"model": "opus", "hooks": {"PostToolUse": [OTHER]}}
-    if mcp_available():
-        assert "claude-mem" not in json.loads((tmp_path / ".claude.json").read_text())["mcpServers"]
+    assert json.loads((tmp_path / ".claude.json").read_text()) == {"numStartups": 7,
+                                                                   "mcpServers": {"github": {"command": "gh-mcp"}}}
 
 
 def test_project_install_and_a_broken_settings_file(tmp_path, monkeypatch, capsys):

@@ -113,7 +113,7 @@ def test_valkey_away_while_events_arrive_then_all_processed(tmp_path, own_valkey
 
     from claude_mem.runtime.app import create_app
     settings = load(_env(tmp_path / "data", own_valkey.url, "away") | {"CLAUDE_MEM_EMBEDDED_WORKER": "true"})
-    with TestClient(loopback(create_app(settings))) as client:
+    with TestClient(loopback(create_app(settings)), base_url="http://127.0.0.1:37777") as client:
         assert client.get("/readyz").status_code == 200
         own_valkey.stop()
         answers = [client.post("/v1/events", json={
