@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .adapters import claude_code_input, claude_code_tool
+
 MAX_NARRATIVE = 4_000
 MAX_FACT = 500
 
@@ -217,10 +219,9 @@ FOLDED_TOOLS = frozenset({"TodoWrite", "TodoRead", "ListMcpResourcesTool", "Slas
 
 
 def distil_tool_use(payload: dict, prior: list[Prior]) -> list[Draft]:
-    tool = _s(payload.get("tool_name") or payload.get("toolName"))
-    inp = payload.get("tool_input") or payload.get("toolInput") or {}
-    if not isinstance(inp, dict):
-        inp = {"input": inp}
+    tool = claude_code_tool(_s(payload.get("tool_name") or payload.get("toolName") or payload.get("tool")))
+    inp = payload.get("tool_input") or payload.get("toolInput") or payload.get("args") or {}
+    inp = claude_code_input(inp) if isinstance(inp, dict) else {"input": inp}
     resp = payload.get("tool_response", payload.get("toolResponse"))
     error = payload.get("error")
     error = _s(error) if error else None
