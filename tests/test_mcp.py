@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -220,3 +221,11 @@ def test_stdio_mcp_with_the_server_down_answers_tool_errors(tmp_path):
             assert out.is_error and "cannot reach" in text(out)
 
     run(go())
+
+
+def test_mcp_is_imported_only_on_mcp_paths():
+    code = ("import sys, claude_mem.runtime.app, claude_mem.cli.app, claude_mem.cli.hook; "
+            "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
