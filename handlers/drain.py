@@ -20,6 +20,7 @@ from claude_mem.storage.jsoncol import loads
 from claude_mem.storage.memories import NewMemory
 
 from . import contracts as c
+from .adapters import claude_code_input, claude_code_tool
 from .context import Context, Principal
 from .distiller import Draft, Prior, distil
 
@@ -60,8 +61,9 @@ def _prior_for(kind: str, payload: dict, history: _History) -> list[Prior]:
     """Only what the rule for this event needs, so a long session costs no more per event."""
     if kind in ("session_end", "assistant_message"):
         return history.memories()
-    if kind == "tool_use" and payload.get("tool_name") == "Read":
-        path = (payload.get("tool_input") or {}).get("file_path")
+    if kind == "tool_use" and claude_code_tool(str(payload.get("tool_name") or payload.get("tool") or "")) == "Read":
+        tool_input = payload.get("tool_input") or payload.get("args") or {}
+        path = claude_code_input(tool_input).get("file_path") if isinstance(tool_input, dict) else None
         return history.reads(path) if isinstance(path, str) else []
     return []
 
@@ -102,34 +104,49 @@ def drain(req: DrainIn, ctx: Context,
     for _ in range(MAX_EVENTS_PER_DRAIN):
         if stop():
             return DrainOut(processed=processed, failed=failed, more=True)
-        with ctx.store.write() as db:
+        # Distil outside the write transaction: an LLM distiller may take seconds, and writers
+        # (ingest) must not wait for it. The session is ours alone (lease or lock), so the event
+        # read here is still the one to write for, unless someone retried or forgot it meanwhile.
+        with ctx.store.read() as db:
             event = events_repo.next_pending(db, req.session_id)
             if event is None:
                 return DrainOut(processed=processed, failed=failed, more=False)
-            now = ctx.now()
-            if event["next_attempt_at"] is not None and event["next_attempt_at"] > now:
+            if event["next_attempt_at"] is not None and event["next_attempt_at"] > ctx.now():
                 return DrainOut(processed=processed, failed=failed, more=True)  # backing off
             payload = loads(event["payload"], {})
-            db.execute("savepoint distil")
-            try:
-                drafts = distiller(event["kind"], payload,
-                                   _prior_for(event["kind"], payload, _History(db, req.session_id)))
-                _write(db, team, event, drafts, now, ctx.embed)
-                events_repo.set_status(db, event["id"], "done")
-                db.execute("release distil")
-                processed += 1
-            except Exception as exc:
-                db.execute("rollback to distil")
-                db.execute("release distil")
-                attempts = event["attempts"] + 1
-                error = f"{type(exc).__name__}: {exc}"[:2000]
-                if attempts >= ctx.settings.max_attempts:
-                    events_repo.record_failure(db, event["id"], error, None)
-                    failed += 1
-                    _log_failure(event["id"], exc)
-                else:
-                    events_repo.record_failure(db, event["id"], error, now + backoff_ms(attempts))
-                    return DrainOut(processed=processed, failed=failed, more=True)
+            prior = _prior_for(event["kind"], payload, _History(db, req.session_id))
+        drafts: list[Draft] = []
+        error: Exception | None = None
+        try:
+            drafts = distiller(event["kind"], payload, prior)
+        except Exception as exc:
+            error = exc
+        with ctx.store.write() as db:
+            current = events_repo.get(db, team, event["id"])
+            if current is None or current["status"] != "pending" or current["attempts"] != event["attempts"]:
+                continue
+            now = ctx.now()
+            if error is None:
+                db.execute("savepoint distil")
+                try:
+                    _write(db, team, event, drafts, now, ctx.embed)
+                    events_repo.set_status(db, event["id"], "done")
+                    db.execute("release distil")
+                    processed += 1
+                    continue
+                except Exception as exc:
+                    db.execute("rollback to distil")
+                    db.execute("release distil")
+                    error = exc
+            attempts = event["attempts"] + 1
+            message = f"{type(error).__name__}: {error}"[:2000]
+            if attempts >= ctx.settings.max_attempts:
+                events_repo.record_failure(db, event["id"], message, None)
+                failed += 1
+                _log_failure(event["id"], error)
+            else:
+                events_repo.record_failure(db, event["id"], message, now + backoff_ms(attempts))
+                return DrainOut(processed=processed, failed=failed, more=True)
     return DrainOut(processed=processed, failed=failed, more=True)
 
 

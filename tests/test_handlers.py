@@ -122,6 +122,32 @@ def test_a_poison_event_is_retried_then_failed_and_the_session_goes_on(ctx):
     assert events.get_event(c.ById(id=failed_id), ctx).event.status == "done"
 
 
+def test_a_slow_distiller_does_not_hold_the_write_lock(quiet_services):
+    """An LLM distiller may take seconds: ingest from another thread goes through meanwhile."""
+    import threading
+
+    from claude_mem.handlers.context import Principal
+    from claude_mem.handlers.distiller import distil
+    ctx = quiet_services.context(Principal.local())
+    sid = post(ctx, "prompt", {"prompt": "first"}).event.session_id
+    outcome: list = []
+
+    def slow(kind, payload, prior):
+        def ingest_elsewhere():
+            try:
+                outcome.append(post(quiet_services.context(Principal.local()), "prompt", {"prompt": "meanwhile"},
+                                    session="s-2").event.status)
+            except Exception as exc:  # "database is locked" if the drain held the write lock
+                outcome.append(exc)
+        t = threading.Thread(target=ingest_elsewhere)
+        t.start()
+        t.join(30)
+        return distil(kind, payload, prior)
+
+    assert drain(DrainIn(session_id=sid), ctx, distiller=slow).processed == 1
+    assert outcome == ["pending"]
+
+
 def test_batch_items_fail_alone_and_leave_nothing_half_written(ctx):
     good = {"project": "acme", "contentSessionId": "s1", "eventType": "prompt", "payload": {"prompt": "hi"}}
     out = events.ingest_batch(c.EventBatchIn(events=[
