@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from claude_mem.handlers.context import Context, NullQueue, Principal, QueueHandle
+from claude_mem.handlers.distiller import distil
 from claude_mem.handlers.drain import DrainIn, DrainOut, drain
 from claude_mem.storage.store import Store
 
@@ -64,10 +65,18 @@ class Services:
                        settings=self.settings, request_id=request_id, issuer=self.keyring,
                        embedder=self.embedder)
 
+    @cached_property
+    def distiller(self) -> Any:
+        """The rules, or the LLM distiller (with the rules as its fallback) when configured."""
+        if self.settings.distiller == "llm":
+            from claude_mem.handlers.llm_distiller import from_settings
+            return from_settings(self.settings)
+        return distil
+
     def drain_session(self, session_id: str) -> DrainOut:
         """What the queue engine is handed: the drain handler under a system principal."""
         stopping = getattr(self.queue, "stopping", None)
-        return drain(DrainIn(session_id=session_id), self.context(Principal.system("")),
+        return drain(DrainIn(session_id=session_id), self.context(Principal.system("")), distiller=self.distiller,
                      stop=stopping.is_set if stopping is not None else (lambda: False))
 
     def start(self, *, consume: bool | None = None, threads: int = 4) -> None:

@@ -47,6 +47,13 @@ class Settings(msgspec.Struct, kw_only=True):
     cors_origins: str = ""
     signing_key: str | None = None
     rate_limit_per_min: Annotated[int, Meta(ge=0)] = 0
+    distiller: Literal["rules", "llm"] = "rules"
+    llm_provider: Literal["openai", "anthropic"] = "openai"
+    llm_base_url: str = ""
+    llm_api_key: str | None = None
+    llm_model: str = ""
+    llm_timeout_s: Annotated[float, Meta(gt=0, le=600)] = 30.0
+    llm_max_retries: Annotated[int, Meta(ge=0, le=10)] = 2
 
     @property
     def data_path(self) -> Path:
@@ -158,3 +165,11 @@ def check(s: Settings) -> None:
         raise SettingsError(
             f"{env_name('auth_mode')}=local-dev only binds to a loopback address, not "
             f"{env_name('host')}={s.host!r}: use {env_name('auth_mode')}=api-key")
+    if s.distiller == "llm":
+        missing = [env_name(n) for n in ("llm_model",) if not getattr(s, n)]
+        if s.llm_provider == "openai" and not s.llm_base_url:
+            missing.append(env_name("llm_base_url"))
+        if missing:
+            raise SettingsError(f"{env_name('distiller')}=llm needs {' and '.join(missing)}")
+        if s.llm_base_url and not s.llm_base_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{env_name('llm_base_url')}={s.llm_base_url!r}: expected an http(s) URL")
