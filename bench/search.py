@@ -62,7 +62,7 @@ def fill(services: Services, n: int) -> None:
                 memories_repo.insert(db, ctx.principal.team_id, synthetic(rng, pids, i), 0)
         with services.store.write() as db:
             rows = db.execute("select * from memories where pk > ? order by pk", (start,)).fetchall()
-            memories_repo._set_vectors(db, rows, ctx.embed)
+            memories_repo.set_vectors(db, rows, ctx.embed)
 
 
 def measure(fn, n: int) -> list[float]:

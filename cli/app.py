@@ -593,6 +593,135 @@ def _install(project: bool, dry_run: bool, uninstall: bool) -> int:
     return 0
 
 
+# -- import --------------------------------------------------------------------------------------
+
+import_app = App(name="import", help="Bring your history: the upstream database, transcripts, notes.")
+app.command(import_app)
+
+
+def _import(fmt: str, body_of: Any, paths: list[Any], label: str, *, project: str | None = None,
+            project_map: list[str] | None = None, since: str | None = None, dry_run: bool = False,
+            json_: bool = False, content_type: str = "application/x-ndjson") -> int:
+    from claude_mem.handlers.contracts import ImportIn
+    from claude_mem.handlers.validation import convert
+
+    from . import import_command as ic
+    req = convert({"format": fmt, "project": project, "projectMap": _split(project_map) or [],
+                   "sinceEpoch": ic.since_epoch(since), "dryRun": dry_run}, ImportIn)
+    progress = ic.Progress(ic.total_size(paths), label)
+    out = ic.run(_settings, req, body_of(progress), progress, content_type)
+    if json_:
+        _print_json(out)
+    else:
+        print("\n".join(ic.summary(out)))
+    return 0
+
+
+def _existing(path: str, what: str) -> Any:
+    from pathlib import Path
+
+    from claude_mem.handlers.errors import Invalid
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise Invalid("$.path", f"{what} {p} does not exist")
+    return p
+
+
+@import_app.command(name="claude-mem-db")
+@_guard
+def import_upstream(path: str, *, project_map: list[str] | None = None, project: str | None = None,
+                    dry_run: bool = False, json_: JsonFlag = False) -> int:
+    """Import the upstream worker's database (read-only), e.g. ~/.claude-mem/claude-mem.db.
+
+    Parameters
+    ----------
+    path
+        The upstream SQLite file.
+    project_map
+        Rename projects on the way in: old=new (repeat or comma-separate).
+    project
+        Put everything into this one project.
+    dry_run
+        Report what would be imported; write nothing.
+    """
+    from . import import_command as ic
+    db = _existing(path, "database")
+    if not db.is_file():
+        raise _invalid("$.path", f"{db} is not a file")
+    return _import("claude-mem-db", lambda pr: ic.file_chunks([db], pr), [db], "uploading", project=project,
+                   project_map=project_map, dry_run=dry_run, json_=json_, content_type="application/vnd.sqlite3")
+
+
+@import_app.command(name="transcripts")
+@_guard
+def import_transcripts_cmd(path: str | None = None, *, since: str | None = None, project: str | None = None,
+                           dry_run: bool = False, json_: JsonFlag = False) -> int:
+    """Replay Claude Code transcripts (default ~/.claude/projects) through the live ingest path.
+
+    Parameters
+    ----------
+    path
+        A transcript folder or one .jsonl file.
+    since
+        Only lines from this date on (2026-01-31 or an ISO time).
+    project
+        Put everything into this project (default: each session's folder name).
+    dry_run
+        Count what would be sent; write nothing.
+    """
+    from . import import_command as ic
+    root = _existing(path, "folder") if path else ic.default_transcripts_dir()
+    if not root.exists():
+        raise _invalid("$.path", f"no transcripts at {root}")
+    files = ic.transcript_files(root, ic.since_epoch(since))
+    return _import("transcripts", lambda pr: ic.file_chunks(files, pr), files, "replaying", project=project,
+                   since=since, dry_run=dry_run, json_=json_)
+
+
+@import_app.command(name="mcp-memory")
+@_guard
+def import_mcp_memory_cmd(path: str, *, project: str | None = None, dry_run: bool = False,
+                          json_: JsonFlag = False) -> int:
+    """Import the MCP memory server's memory.jsonl (entities, observations, relations).
+
+    Parameters
+    ----------
+    path
+        The memory.jsonl file.
+    project
+        The project to import into (default: the current directory's project).
+    """
+    from . import import_command as ic
+    f = _existing(path, "file")
+    return _import("mcp-memory", lambda pr: ic.file_chunks([f], pr), [f], "importing",
+                   project=project or _default_project(), dry_run=dry_run, json_=json_)
+
+
+@import_app.command(name="markdown")
+@_guard
+def import_markdown_cmd(path: str, *, project: str | None = None, dry_run: bool = False,
+                        json_: JsonFlag = False) -> int:
+    """Import a folder of Markdown notes (or one file): one memory per note or long section.
+
+    Parameters
+    ----------
+    path
+        A folder (a basic-memory project, docs) or a file such as CLAUDE.md or AGENTS.md.
+    project
+        The project to import into (default: the current directory's project).
+    """
+    from . import import_command as ic
+    root = _existing(path, "path")
+    files = [root] if root.is_file() else [p for p in root.rglob("*") if p.suffix.lower() in (".md", ".markdown")]
+    return _import("markdown", lambda pr: ic.markdown_lines(root, pr), files, "importing",
+                   project=project or _default_project(), dry_run=dry_run, json_=json_)
+
+
+def _invalid(path: str, message: str) -> Exception:
+    from claude_mem.handlers.errors import Invalid
+    return Invalid(path, message)
+
+
 def _split(values: list[str] | None) -> list[str] | None:
     if not values:
         return None

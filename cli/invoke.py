@@ -54,9 +54,25 @@ class RemoteInvoker:
         else:
             data = msgspec.json.encode({k: v for k, v in fields.items() if v is not None})
             headers["Content-Type"] = "application/json"
+        return self._send(route, path, data, headers)
+
+    def upload(self, name: str, req: Any, chunks: Any, content_type: str = "application/x-ndjson") -> Any:
+        """A streaming body (chunked), the other fields as query parameters: for imports."""
+        route = BY_NAME[name]
+        fields = {k: v for k, v in msgspec.to_builtins(req).items() if k != "lines" and v not in (None, [], False)}
+        query = [(k, ",".join(map(str, v)) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else v)
+                 for k, v in fields.items()]
+        path = route.path + ("?" + urllib.parse.urlencode(query) if query else "")
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return self._send(route, path, chunks, headers, timeout=3600)  # the server answers once it is all in
+
+    def _send(self, route: Route, path: str, data: Any, headers: dict[str, str],
+              timeout: float | None = None) -> Any:
         request = urllib.request.Request(self.url + path, data=data, method=route.method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as resp:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as resp:
                 body = resp.read()
         except urllib.error.HTTPError as exc:
             raw = exc.read()
@@ -75,12 +91,14 @@ class LocalInvoker:
 
     def __init__(self, settings: Any):
         from claude_mem.runtime.services import Services
-        self.services = Services(settings, queue=None)
+        self.services = Services(settings, queue="inline")
 
     def call(self, name: str, req: Any) -> Any:
         from claude_mem.handlers.context import Principal
         route: Route = BY_NAME[name]
-        return route.handler(req, self.services.context(Principal.local()))
+        out = route.handler(req, self.services.context(Principal.local()))
+        self.services.queue.run()  # events written by this command are distilled before it ends
+        return out
 
     def close(self) -> None:
         self.services.close()

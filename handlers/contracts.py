@@ -507,16 +507,31 @@ class ExportIn(In, kw_only=True):
     include_events: bool = True
 
 
+ImportFormat = Literal["jsonl", "claude-mem-db", "transcripts", "mcp-memory", "markdown"]
+
+
 class ImportIn(In, kw_only=True):
-    """The lines of an export (JSONL); over HTTP the body itself (`application/x-ndjson`)."""
+    """What to import; over HTTP the body is the data and these fields are query parameters.
+
+    `jsonl`: an export of this server. `claude-mem-db`: the upstream worker's SQLite file.
+    `transcripts`: Claude Code transcript JSONL lines. `mcp-memory`: the MCP memory server's
+    memory.jsonl. `markdown`: JSONL of `{"path", "text"}`, one line per Markdown file."""
 
     lines: Any = None
+    format: ImportFormat = "jsonl"
+    project: Name | None = None
+    project_map: Annotated[list[str], Meta(max_length=1000)] = []
+    since_epoch: Epoch | None = None
+    dry_run: bool = False
 
 
 class ImportOut(Out, kw_only=True):
     imported: dict[str, int]
     skipped: dict[str, int]
     errors: list[dict[str, Any]]
+    warnings: list[str] = []
+    format: str = "jsonl"
+    dry_run: bool = False
 
 
 class ReindexOut(Out, kw_only=True):

@@ -10,7 +10,20 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
-from . import audit, context_pack, events, legacy, memories, projects, search, sessions, system, teams, transfer
+from . import (
+    audit,
+    context_pack,
+    events,
+    imports,
+    legacy,
+    memories,
+    projects,
+    search,
+    sessions,
+    system,
+    teams,
+    transfer,
+)
 
 Body = Literal["json", "ndjson", "text"]
 
@@ -92,7 +105,8 @@ MANIFEST: list[Route] = [
     Route("GET", "/v1/audit", audit.list_audit, A, "The audit trail: who was served or changed what."),
     Route("POST", "/v1/export", transfer.export, R, "Export memories, sessions and events as JSONL.",
           response_body="ndjson"),
-    Route("POST", "/v1/import", transfer.import_lines, W, "Import a JSONL export (ids kept; re-runs add nothing).",
+    Route("POST", "/v1/import", imports.import_data, W,
+          "Import: an export, the upstream database, transcripts, mcp-memory or Markdown (re-runs add nothing).",
           request_body="ndjson"),
     Route("POST", "/v1/reindex", transfer.reindex, ADMIN, "Rebuild the search indexes from the memories."),
     Route("GET", "/v1/teams", teams.list_teams, ADMIN, "List teams (the operator sees every team)."),

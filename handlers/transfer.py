@@ -9,7 +9,7 @@ byte-identical apart from its header. Import keeps ids and times, skips what exi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -24,6 +24,7 @@ from . import contracts as c
 from . import views
 from .audit import record
 from .context import Context
+from .import_common import split_lines
 from .scoping import visible_project_ids
 from .system import version
 
@@ -101,16 +102,6 @@ def export(req: c.ExportIn, ctx: Context) -> Iterator[bytes]:
         record(ctx, wdb, "memory.exported", count=counts["memories"], detail=counts)
 
 
-def _split_lines(chunks: Iterable[bytes | str]) -> Iterator[bytes]:
-    buf = b""
-    for chunk in chunks:
-        buf += chunk.encode("utf-8") if isinstance(chunk, str) else chunk
-        *lines, buf = buf.split(b"\n")
-        yield from lines
-    if buf:
-        yield buf
-
-
 def import_lines(req: c.ImportIn, ctx: Context) -> c.ImportOut:
     team = ctx.principal.team_id
     imported = {"projects": 0, "sessions": 0, "events": 0, "memories": 0}
@@ -120,7 +111,9 @@ def import_lines(req: c.ImportIn, ctx: Context) -> c.ImportOut:
     pinned = ctx.principal.project_id
     pending_sessions: set[str] = set()
     with ctx.store.write() as db:
-        for n, raw in enumerate(_split_lines(req.lines or []), start=1):
+        if req.dry_run:
+            db.execute("savepoint dry_run")
+        for n, raw in enumerate(split_lines(req.lines or []), start=1):
             if not raw.strip():
                 continue
             try:
@@ -147,6 +140,10 @@ def import_lines(req: c.ImportIn, ctx: Context) -> c.ImportOut:
             (imported if done else skipped)[kind] += 1
             if len(errors) > 1000:
                 break
+        if req.dry_run:
+            db.execute("rollback to dry_run")
+            db.execute("release dry_run")
+            return c.ImportOut(imported=imported, skipped=skipped, errors=errors[:100], dry_run=True)
         record(ctx, db, "memory.imported", count=imported["memories"], detail=imported)
     for sid in sorted(pending_sessions):
         ctx.queue.notify(sid)

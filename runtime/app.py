@@ -99,9 +99,11 @@ def _endpoint(route: Route, services: Services, limiter: RateLimiter) -> Callabl
         elif route.request_body == "ndjson":
             http_io.check_media_type(request.headers.get("content-type"),
                                      ("application/x-ndjson", "application/jsonl", "application/json",
-                                      "text/plain"))
+                                      "text/plain", "application/octet-stream", "application/vnd.sqlite3"))
+            params = http_io.build_input(route, {}, request.path_params,
+                                         http_io.query_dict(route, request.query_params))
             spooled = await http_io.spool_body(request.stream(), settings.max_import_bytes)
-            req = route.request_type(lines=iter(spooled))
+            req = msgspec.structs.replace(params, lines=spooled)
         else:
             http_io.check_media_type(request.headers.get("content-type"), http_io.JSON_TYPES)
             body = await http_io.read_body(request.stream(), settings.max_body_bytes,

@@ -22,10 +22,15 @@ log = logging.getLogger("claude_mem.runtime")
 class Services:
     def __init__(self, settings: Settings, *, queue: str | None = "auto"):
         """`queue="auto"` builds the configured engine; None gives a queue that runs nothing
-        (in-process CLI reads), leaving pending work to the server."""
+        (in-process CLI reads), leaving pending work to the server; "inline" drains when the
+        caller says (one-shot commands such as imports)."""
         self.settings = settings
         self.store = Store(settings.db_path)
-        self.queue: Any = NullQueue() if queue is None else self._make_queue()
+        if queue == "inline":
+            from claude_mem.queue.inline_engine import InlineEngine
+            self.queue: Any = InlineEngine(self.drain_session)
+        else:
+            self.queue = NullQueue() if queue is None else self._make_queue()
         self._started = False
 
     def _make_queue(self) -> QueueHandle:

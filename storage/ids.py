@@ -42,3 +42,11 @@ def ulid(now_ms: int | None = None) -> str:
 def new_id(prefix: str) -> str:
     """`<prefix>_<ulid>`, e.g. `mem_01JD…`."""
     return f"{prefix}_{ulid()}"
+
+
+def stable_id(prefix: str, at_ms: int, *key: str) -> str:
+    """An id that is the same every time for the same key: imports use it to add nothing on a re-run.
+    Its time part is the record's own time, so it sorts with the ids made live."""
+    import hashlib
+    digest = hashlib.sha256("\0".join(key).encode("utf-8")).digest()
+    return f"{prefix}_{_encode(max(0, at_ms) & ((1 << 48) - 1), 10)}{_encode(int.from_bytes(digest[:10], 'big'), 16)}"

@@ -73,7 +73,7 @@ def vector_text(row: Any) -> str:
     return f"{row['title']}\n{row['subtitle']}\n{row['narrative'][:2000]}\n{facts}"
 
 
-def _set_vectors(db: Any, rows: list[Any], embed: Embed) -> None:
+def set_vectors(db: Any, rows: list[Any], embed: Embed) -> None:
     live = [r for r in rows if r["forgotten_at"] is None]
     if not live:
         return
@@ -92,7 +92,7 @@ def _index(db: Any, pk: int, row: Any, embed: Embed | None = None) -> None:
     if row["forgotten_at"] is not None:
         return
     if embed is not None:
-        _set_vectors(db, [row], embed)
+        set_vectors(db, [row], embed)
     files_read, files_modified = loads(row["files_read"], []), loads(row["files_modified"], [])
     title, body, extra = fts.document(
         row["title"],
@@ -318,7 +318,7 @@ def reindex(db: Any, team_id: str | None = None, embed: Embed | None = None) -> 
         _index(db, row["pk"], row)
     if embed is not None and vec:
         for i in range(0, len(rows), 512):
-            _set_vectors(db, rows[i:i + 512], embed)
+            set_vectors(db, rows[i:i + 512], embed)
     return len(rows)
 
 
