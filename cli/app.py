@@ -211,8 +211,114 @@ def doctor(*, data_dir: str | None = None) -> int:
     return 0 if ok else 1
 
 
-for _cmd in (start, stop, restart, status, logs, migrate, doctor):
+JsonFlagEarly = Annotated[bool, Parameter(name="--json")]
+
+
+def _team_principal(services: Any, team: str | None) -> Any:
+    """The operator acting inside one team (the local team when none is named)."""
+    from claude_mem.handlers.context import Principal
+    from claude_mem.handlers.errors import Invalid
+    from claude_mem.storage import teams as teams_repo
+    if team is None:
+        return Principal.local()
+    with services.store.read() as db:
+        row = teams_repo.get_by_name(db, team)
+    if row is None:
+        raise Invalid("$.team", f"no team named {team!r} (claude-mem server team list)")
+    return Principal.system(row["id"])
+
+
+@_guard
+def export(*, output: str | None = None, team: str | None = None, project: str | None = None,
+           no_events: bool = False, data_dir: str | None = None) -> int:
+    """Export memories, sessions and events as JSONL, streaming; safe while the server runs.
+
+    Parameters
+    ----------
+    output
+        The file to write (default: standard output).
+    team
+        The team to export (default: the local team).
+    project
+        Only this project.
+    no_events
+        Leave the raw events out (memories, sessions and projects only).
+    """
+    from claude_mem.handlers.contracts import ExportIn
+    from claude_mem.handlers.transfer import export as export_handler
+    from claude_mem.runtime.services import Services
+
+    from .import_command import Progress
+    services = Services(_settings(data_dir=data_dir), queue=None)
+    out = open(output, "wb") if output else sys.stdout.buffer  # noqa: SIM115
+    progress = Progress(0, "exported")
+    lines = 0
+    try:
+        ctx = services.context(_team_principal(services, team))
+        for line in export_handler(ExportIn(project=project, include_events=not no_events), ctx):
+            out.write(line)
+            lines += 1
+            if output:
+                progress.advance(len(line))
+    finally:
+        if output:
+            out.close()
+            progress.close()
+        services.close()
+    if output:
+        print(f"exported {lines - 1} records to {output}", file=sys.stderr)
+    return 0
+
+
+@_guard
+def import_(path: str, *, team: str | None = None, dry_run: bool = False, data_dir: str | None = None,
+            json_: JsonFlagEarly = False) -> int:
+    """Import a JSONL export into the local data directory (ids kept; re-runs add nothing).
+
+    Parameters
+    ----------
+    path
+        The export file.
+    team
+        The team to import into (default: the local team).
+    dry_run
+        Report what would be imported; write nothing.
+    """
+    from pathlib import Path
+
+    import msgspec
+
+    from claude_mem.handlers.contracts import ImportIn
+    from claude_mem.handlers.errors import Invalid
+    from claude_mem.handlers.imports import import_data
+    from claude_mem.runtime.services import Services
+
+    from . import import_command as ic
+    f = Path(path).expanduser()
+    if not f.is_file():
+        raise Invalid("$.path", f"no export file at {f}")
+    services = Services(_settings(data_dir=data_dir), queue="inline")
+    progress = ic.Progress(f.stat().st_size, "importing")
+    try:
+        ctx = services.context(_team_principal(services, team))
+        req = msgspec.structs.replace(ImportIn(format="jsonl", dry_run=dry_run),
+                                      lines=ic.file_chunks([f], progress))
+        out = import_data(req, ctx)
+        services.queue.run()
+    finally:
+        progress.close()
+        services.close()
+    if json_:
+        _print_json(out)
+    else:
+        print("\n".join(ic.summary(out)))
+    return 0
+
+
+
+for _cmd in (start, stop, restart, status, logs, migrate, doctor, export):
     server.command(_cmd)
+server.command(import_, name="import")
 for _cmd in (stop, restart, status):
     worker.command(_cmd)
 

@@ -53,7 +53,15 @@ def build_openapi() -> dict[str, Any]:
                                    "required": name in req_schema.get("required", []), "schema": schema})
         elif r.request_body == "ndjson":
             op["requestBody"] = {"required": True, "content": {
-                "application/x-ndjson": {"schema": {"type": "string"}}}}
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+            for name, prop in req_schema.get("properties", {}).items():
+                if name == "lines":
+                    continue
+                schema = copy.deepcopy(prop)
+                is_list = schema.get("type") == "array"
+                params.append({"name": name, "in": "query", "required": False, "schema": schema,
+                               **({"style": "form", "explode": False} if is_list else {})})
         else:
             body = copy.deepcopy(req_schema)
             for p in r.path_params:

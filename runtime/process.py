@@ -51,12 +51,30 @@ def alive(pid: int) -> bool:
         return True
 
 
+def started_ms(pid: int) -> int | None:
+    """When a process started (epoch ms), from /proc; None where that cannot be known."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            ticks = int(f.read().rsplit(b") ", 1)[1].split()[19])
+        with open("/proc/stat", "rb") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith(b"btime "))
+        return int((boot + ticks / os.sysconf("SC_CLK_TCK")) * 1000)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
 def running(settings: Settings) -> PidInfo | None:
-    """The running server of this data dir, or None (a stale pid file is removed)."""
+    """The running server of this data dir, or None (a stale pid file is removed).
+
+    A pid file is stale when its process is gone, and also when its pid now names another
+    process: ourselves (a restarted container is pid 1 again) or one that started after the
+    file was written (the pid was reused)."""
     info = read_pid(settings)
     if info is None:
         return None
-    if alive(info.pid):
+    began = started_ms(info.pid)
+    reused = info.pid == os.getpid() or (began is not None and began > info.started_at + 2_000)
+    if alive(info.pid) and not reused:
         return info
     try:
         settings.pid_path.unlink()

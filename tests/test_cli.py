@@ -96,3 +96,52 @@ def test_help_lists_the_commands(cli, capsys):
     text = buf.getvalue()
     for name in ("start", "stop", "restart", "status", "logs", "migrate", "doctor"):
         assert name in text
+
+
+def test_server_export_then_import_elsewhere(cli, capsys, tmp_path, monkeypatch):
+    assert cli("add", "The staging database is restored every Monday", "--project", "ops") == 0
+    assert cli("server", "team", "create", "blue") == 0
+    backup = tmp_path / "backup.jsonl"
+    assert cli("server", "export", "--output", str(backup)) == 0
+    capsys.readouterr()
+    header = json.loads(backup.read_text().splitlines()[0])
+    assert header["record"] == "header"
+    assert cli("server", "export", "--team", "nope") == 2
+    assert "no team named 'nope'" in capsys.readouterr().err
+
+    monkeypatch.setenv("CLAUDE_MEM_DATA_DIR", str(tmp_path / "restored"))
+    assert cli("server", "import", str(backup), "--dry-run") == 0
+    assert "would import" in capsys.readouterr().out
+    assert cli("server", "import", str(backup), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["imported"]["memories"] == 1
+    assert cli("server", "import", str(backup), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["imported"]["memories"] == 0
+    assert cli("search", "staging database", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["title"].startswith("The staging database")
+    assert cli("server", "import", str(tmp_path / "missing.jsonl")) == 2
+
+
+def test_a_pid_file_naming_another_process_is_stale(settings):
+    """A restarted container is pid 1 again: the old pid file names the new server itself."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from claude_mem.runtime import process
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+
+    def write(pid: int, started: int) -> None:
+        settings.pid_path.write_text(json.dumps({"pid": pid, "host": "127.0.0.1", "port": 37777,
+                                                "startedAtEpoch": started}))
+    write(os.getpid(), int(time.time() * 1000) - 3_600_000)
+    assert process.running(settings) is None and not settings.pid_path.exists()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        write(child.pid, int(time.time() * 1000) - 3_600_000)  # the pid was reused by a newer process
+        assert process.running(settings) is None
+        write(child.pid, int(time.time() * 1000))  # a live server that wrote its file after it started
+        assert process.running(settings).pid == child.pid
+    finally:
+        child.kill()
+        child.wait()
