@@ -25,6 +25,8 @@ ShortText = Annotated[str, Meta(max_length=2_000)]
 Text = Annotated[str, Meta(max_length=200_000)]
 Items = Annotated[list[Annotated[str, Meta(max_length=20_000)]], Meta(max_length=500)]
 Paths = Annotated[list[Annotated[str, Meta(min_length=1, max_length=4096)]], Meta(max_length=500)]
+# Paths to filter by: each becomes a condition of one query, so fewer of them.
+FilterPaths = Annotated[list[Annotated[str, Meta(min_length=1, max_length=4096)]], Meta(max_length=100)]
 Meta_ = dict[str, Any]
 
 
@@ -328,7 +330,7 @@ class ForgetIn(In, kw_only=True):
     session_id: Id | None = None
     kinds: list[MemoryKind] | None = None
     types: list[MemoryType] | None = None
-    files: Paths | None = None
+    files: FilterPaths | None = None
     since_epoch: Epoch | None = None
     until_epoch: Epoch | None = None
 
@@ -347,7 +349,7 @@ class SearchIn(In, kw_only=True):
     project_ids: Annotated[list[Id], Meta(max_length=100)] | None = None
     kinds: list[MemoryKind] | None = None
     types: list[MemoryType] | None = None
-    files: Paths | None = None
+    files: FilterPaths | None = None
     session_id: Id | None = None
     since_epoch: Epoch | None = None
     until_epoch: Epoch | None = None
@@ -400,7 +402,7 @@ class TimelineOut(Out, kw_only=True):
 
 class ContextIn(ProjectRef, kw_only=True):
     query: Annotated[str, Meta(max_length=2_000)] | None = None
-    files: Paths | None = None
+    files: FilterPaths | None = None
     token_budget: Annotated[int, Meta(ge=50, le=100_000)] | None = None
 
 

@@ -94,6 +94,9 @@ async def spool_body(chunks: AsyncIterator[bytes], limit: int) -> Any:
             f.close()
             raise TooLarge(f"the import is over {limit} bytes (CLAUDE_MEM_MAX_IMPORT_BYTES)")
         f.write(chunk)
+    if size == 0:
+        f.close()
+        raise Invalid("$.body", "the body is empty: send the data to import")
     f.seek(0)
     return f
 

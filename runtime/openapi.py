@@ -15,7 +15,8 @@ from claude_mem.handlers.system import version
 
 REF = "#/components/schemas/{name}"
 ERROR_STATUSES = {"400": "Invalid input", "401": "No valid key", "403": "Missing scope",
-                  "404": "Not found", "413": "Body too large", "415": "Unsupported media type"}
+                  "404": "Not found", "409": "Conflicts with what exists", "413": "Body too large",
+                  "415": "Unsupported media type", "429": "Rate limited (see Retry-After)"}
 
 
 
@@ -104,3 +105,10 @@ def build_openapi() -> dict[str, Any]:
         "components": {"schemas": components, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "PASETO v4.public"}}},
     }
+
+
+def write_snapshot(path: str = "docs/openapi.json") -> None:
+    """Write the document the docs and the snapshot test use."""
+    import json
+    from pathlib import Path
+    Path(path).write_text(json.dumps(build_openapi(), indent=2, sort_keys=True) + "\n", "utf-8")

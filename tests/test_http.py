@@ -205,3 +205,13 @@ def test_a_server_fault_is_500_with_the_request_id_and_no_stack_trace(client):
     body = assert_error(resp, 500, "InternalError")
     assert body["requestId"] in body["message"]
     assert "Traceback" not in resp.text and "audit_log" not in resp.text
+
+
+def test_a_long_file_filter_is_a_clear_400_not_a_500(client):
+    """Found by the API fuzz: 600 files made one SQL expression too deep for SQLite."""
+    many = [f"src/f{i}.py" for i in range(101)]
+    for path in ("/v1/search", "/v1/forget"):
+        assert_error(client.post(path, json={"query": "x", "files": many}), 400, "ValidationError")
+    assert client.post("/v1/search", json={"query": "x", "files": many[:100]}).status_code == 200
+    assert client.post("/v1/memories", json={"project": "p", "narrative": "n"}).status_code == 201
+    assert client.post("/v1/context", json={"project": "p", "files": many[:100]}).status_code == 200

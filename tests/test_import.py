@@ -308,6 +308,6 @@ def test_import_into_a_running_server(server, tmp_path):
         return status == 200 and len(body["results"]) >= 2
     wait_for(found, timeout=20)
     status, body = server.call("POST", "/v1/import?format=markdown&project=x", None)
-    assert status == 200 and body["imported"] == {}
+    assert status == 400 and body["issues"][0]["path"] == "$.body"
     status, body = server.call("POST", "/v1/import?format=nonsense", None)
     assert status == 400 and body["issues"][0]["path"] == "$.format"
