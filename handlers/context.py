@@ -91,6 +91,7 @@ class Context:
     request_id: str | None = None
     issuer: KeyIssuer | None = None
     embedder: Embedder | None = None
+    vectors: Any = None  # an in-process copy of the vectors (storage.vector_cache), or None
     clock: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
 
     @property

@@ -58,7 +58,7 @@ def run_search(ctx: Context, db: Any, req: c.SearchIn) -> tuple[list[c.SearchHit
     if mode == "fts":
         return [_hit(r, r["snip"], round(-r["rank"], 6)) for r in fts_rows], mode
     qvec = ctx.embed([req.query])[0].tobytes()
-    vec_rows = memories_repo.search_vector(db, team, qvec, f, depth)
+    vec_rows = memories_repo.search_vector(db, team, qvec, f, depth, cache=ctx.vectors)
     if mode == "vector":
         return [_hit(r, None, round(1.0 - d, 6)) for r, d in vec_rows], mode
     # Weighted reciprocal-rank fusion of the two lists.

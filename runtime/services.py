@@ -65,10 +65,18 @@ class Services:
         from claude_mem.storage.embedder import default_embedder
         return default_embedder()
 
+    @cached_property
+    def vectors(self) -> Any:
+        """Vectors searched in memory (CLAUDE_MEM_VECTOR_CACHE_MB per team; 0: sqlite-vec only)."""
+        if self.embedder is None or self.settings.vector_cache_mb == 0:
+            return None
+        from claude_mem.storage.vector_cache import VectorCache
+        return VectorCache(self.store, self.settings.vector_cache_mb * 1024 * 1024)
+
     def context(self, principal: Principal, request_id: str | None = None) -> Context:
         return Context(principal=principal, store=self.store, queue=self.queue,
                        settings=self.settings, request_id=request_id, issuer=self.keyring,
-                       embedder=self.embedder)
+                       embedder=self.embedder, vectors=self.vectors)
 
     @cached_property
     def distiller(self) -> Any:
@@ -95,6 +103,11 @@ class Services:
         else:
             self.queue.start()
         self._started = True
+        if self.vectors is not None:  # load each team's vectors now, so first searches are fast
+            with self.store.read() as db:
+                teams = [r[0] for r in db.execute("select team_id from vector_state")]
+            for team_id in teams:
+                self.vectors.warm(team_id)
 
     def close(self) -> None:
         if self._started:

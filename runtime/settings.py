@@ -38,6 +38,7 @@ class Settings(msgspec.Struct, kw_only=True):
     queue_lock_ttl_ms: Annotated[int, Meta(ge=500, le=600_000)] = 10_000
     embedded_worker: bool = False
     embedder: Literal["none", "static"] = "static"
+    vector_cache_mb: Annotated[int, Meta(ge=0, le=65_536)] = 256
     context_tokens: Annotated[int, Meta(ge=50, le=100_000)] = 2000
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
     max_import_bytes: Annotated[int, Meta(ge=1024)] = 1_073_741_824

@@ -83,6 +83,28 @@ def set_vectors(db: Any, rows: list[Any], embed: Embed) -> None:
         db.execute("insert into memories_vec (memory_pk, team_id, embedding, project_id, kind)"
                    " values (?, ?, ?, ?, ?)", (row["pk"], row["team_id"], vec.tobytes(), row["project_id"],
                                                row["kind"]))
+    by_team: dict[str, list[int]] = {}
+    for row in live:
+        by_team.setdefault(row["team_id"], []).append(row["pk"])
+    for team_id, pks in by_team.items():
+        note_vectors(db, team_id, min(pks), max(pks))
+
+
+def note_vectors(db: Any, team_id: str, low_pk: int, high_pk: int) -> None:
+    """Record written vectors in `vector_state`: past the known maximum they are an append;
+    anything else (a rewrite, an out-of-order write) is a new generation."""
+    state = db.execute("select max_pk from vector_state where team_id = ?", (team_id,)).fetchone()
+    if state is not None and low_pk <= state[0]:
+        bump_vectors(db, team_id, high_pk)
+    else:
+        db.execute("insert into vector_state (team_id, max_pk) values (?, ?) on conflict (team_id)"
+                   " do update set max_pk = max(max_pk, excluded.max_pk)", (team_id, high_pk))
+
+
+def bump_vectors(db: Any, team_id: str, high_pk: int = 0) -> None:
+    db.execute("insert into vector_state (team_id, max_pk, generation) values (?, ?, 1) on conflict (team_id)"
+               " do update set generation = generation + 1, max_pk = max(max_pk, excluded.max_pk)",
+               (team_id, high_pk))
 
 
 def _index(db: Any, pk: int, row: Any, embed: Embed | None = None) -> None:
@@ -181,6 +203,7 @@ def forget(db: Any, team_id: str, memory_ids: list[str], now: int) -> list[str]:
         db.execute("delete from memory_files where memory_pk = ?", (row["pk"],))
         if has_vec(db):
             db.execute("delete from memories_vec where memory_pk = ?", (row["pk"],))
+            bump_vectors(db, team_id)
         db.execute("update events set payload = '{\"forgotten\":true}' where team_id = ? and id in"
                    " (select event_id from memory_sources where memory_id = ?)", (team_id, mid))
         done.append(mid)
@@ -306,6 +329,7 @@ def reindex(db: Any, team_id: str | None = None, embed: Embed | None = None) -> 
         db.execute("delete from memory_files")
         if vec:
             db.execute("delete from memories_vec")
+            db.execute("update vector_state set generation = generation + 1")
         rows = db.execute("select * from memories").fetchall()
     else:
         db.execute("delete from memories_fts where rowid in (select pk from memories where team_id = ?)",
@@ -313,6 +337,7 @@ def reindex(db: Any, team_id: str | None = None, embed: Embed | None = None) -> 
         db.execute("delete from memory_files where team_id = ?", (team_id,))
         if vec:
             db.execute("delete from memories_vec where team_id = ?", (team_id,))
+            bump_vectors(db, team_id)
         rows = db.execute("select * from memories where team_id = ?", (team_id,)).fetchall()
     for row in rows:
         _index(db, row["pk"], row)
@@ -322,10 +347,31 @@ def reindex(db: Any, team_id: str | None = None, embed: Embed | None = None) -> 
     return len(rows)
 
 
-def search_vector(db: Any, team_id: str, query_vector: bytes, f: Filters, limit: int) -> list[Any]:
+def search_vector(db: Any, team_id: str, query_vector: bytes, f: Filters, limit: int,
+                  cache: Any = None) -> list[Any]:
     """Nearest memories by cosine distance (KNN inside the team's partition), filtered; each row
-    with `distance`. Fetches extra neighbours so that filters applied afterwards still fill `limit`."""
+    with `distance`. Fetches extra neighbours so that filters applied afterwards still fill `limit`.
+    With a `VectorCache` the scan runs in memory; without one (or over its budget) in sqlite-vec."""
     k = min(4096, max(limit * 4, 64))
+    if f.project_ids is not None and not f.project_ids or f.kinds is not None and not f.kinds:
+        return []
+    hits = None
+    if cache is not None:
+        import numpy as np
+        hits = cache.knn(db, team_id, np.frombuffer(query_vector, dtype=np.float32), k, f.project_ids, f.kinds)
+    if hits is None:
+        hits = _knn_sqlite(db, team_id, query_vector, f, k)
+    if not hits:
+        return []
+    distance = {h[0]: h[1] for h in hits}
+    where, wargs = _where(team_id, f)
+    rows = db.execute(f"select m.* from memories m where m.pk in ({','.join('?' * len(distance))}) and {where}",
+                      (*distance, *wargs)).fetchall()
+    rows.sort(key=lambda r: (distance[r["pk"]], r["pk"]))
+    return [(r, distance[r["pk"]]) for r in rows[:limit]]
+
+
+def _knn_sqlite(db: Any, team_id: str, query_vector: bytes, f: Filters, k: int) -> list[Any]:
     sql = "select memory_pk, distance from memories_vec where embedding match ? and k = ? and team_id = ?"
     args: list[Any] = [query_vector, k, team_id]
     if f.project_ids is not None:
@@ -338,15 +384,7 @@ def search_vector(db: Any, team_id: str, query_vector: bytes, f: Filters, limit:
             return []
         sql += f" and kind in ({','.join('?' * len(f.kinds))})"
         args += f.kinds
-    hits = db.execute(sql, args).fetchall()
-    if not hits:
-        return []
-    distance = {h[0]: h[1] for h in hits}
-    where, wargs = _where(team_id, f)
-    rows = db.execute(f"select m.* from memories m where m.pk in ({','.join('?' * len(distance))}) and {where}",
-                      (*distance, *wargs)).fetchall()
-    rows.sort(key=lambda r: (distance[r["pk"]], r["pk"]))
-    return [(r, distance[r["pk"]]) for r in rows[:limit]]
+    return db.execute(sql, args).fetchall()
 
 
 def counts(db: Any, team_id: str) -> dict[str, int]:

@@ -92,10 +92,21 @@ class Stack:
         return self.compose("exec", "-T", "claude-mem-server", "claude-mem", *args).stdout
 
 
+def _available(image: str) -> bool:
+    """The image is here, or can be pulled (not every network reaches a registry)."""
+    if sh(ENGINE, "image", "inspect", image, check=False, timeout=60).returncode == 0:
+        return True
+    return sh(ENGINE, "pull", image, check=False, timeout=300).returncode == 0
+
+
 @pytest.fixture(scope="module")
 def stack():
     flags = shlex.split(os.environ.get("CONTAINER_BUILD_FLAGS", ""))
     base = os.environ.get("PYTHON_BASE_IMAGE")
+    for image, var in ((base or "python:3.12-slim-bookworm", "PYTHON_BASE_IMAGE"),
+                       (os.environ.get("VALKEY_IMAGE") or "valkey/valkey:8", "VALKEY_IMAGE")):
+        if not _available(image):
+            pytest.skip(f"{image} is neither here nor pullable; set {var} to a local image")
     sh(ENGINE, "build", *flags, *(["--build-arg", f"BASE_IMAGE={base}"] if base else []), "-t", IMAGE, ".",
        timeout=1800)
     s = Stack()

@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 from claude_mem.handlers import contracts as c
 from claude_mem.handlers import teams
 from claude_mem.handlers.context import Principal
+from claude_mem.runtime.openapi import build_openapi
 from claude_mem.runtime.services import Services
 from claude_mem.runtime.settings import load
 from support import LiveServer
@@ -35,7 +36,7 @@ KEY: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory):
+def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("fuzz") / "data"
     server = LiveServer(data, CLAUDE_MEM_AUTH_MODE="api-key")
     operator = Services(load({"CLAUDE_MEM_DATA_DIR": str(data)}), queue=None)
@@ -44,16 +45,19 @@ def api_schema(tmp_path_factory):
         teams.create_team(c.TeamCreate(name="fuzz"), ctx)
         KEY["token"] = teams.create_key(c.KeyCreate(team="fuzz", scopes=[
             "memories:read", "memories:write", "memories:forget", "audit:read", "admin"]), ctx).token
-        yield schemathesis.openapi.from_url(server.base + "/schema/openapi.json")
+        yield server
     finally:
         server.stop()
         operator.close()
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# The document the server serves (a test checks they are the same); loaded at import, so the
+# test needs no lazy fixture.
+schema = schemathesis.openapi.from_dict(build_openapi())
 
 
 @schema.parametrize()
 @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-def test_the_api_holds_its_contract(case):
-    case.call_and_validate(headers={"Authorization": f"Bearer {KEY['token']}"}, checks=CHECKS)
+def test_the_api_holds_its_contract(case, server):
+    case.call_and_validate(base_url=server.base, headers={"Authorization": f"Bearer {KEY['token']}"},
+                           checks=CHECKS)

@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The in-process vector copy gives exactly what sqlite-vec gives, and stays exact as memories are
+added, rewritten, forgotten and reindexed, also when another process wrote them."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from claude_mem.handlers import contracts as c
+from claude_mem.handlers import memories, search, transfer
+from claude_mem.handlers.context import Principal
+from claude_mem.runtime.services import Services
+from claude_mem.storage import memories as repo
+from claude_mem.storage.memories import Filters
+from claude_mem.storage.vector_cache import VectorCache
+
+WORDS = "cache token refresh retry queue worker lock deploy schema index parser render build lint".split()
+
+
+@pytest.fixture
+def filled(quiet_services):
+    if quiet_services.embedder is None:
+        pytest.skip("no vector index on this Python (sqlite-vec cannot load)")
+    quiet_services.vectors.background = False  # load inline, so every search here uses the cache
+    ctx = quiet_services.context(Principal.local())
+    rng = random.Random(3)
+    for i in range(300):
+        memories.create_memory(c.MemoryCreate(
+            project=f"p{i % 3}", kind=("note", "decision")[i % 2], narrative=" ".join(rng.sample(WORDS, 5)),
+            title=f"m{i}"), ctx)
+    return quiet_services, ctx
+
+
+def _both(services: Services, ctx, query: str, f: Filters, k: int = 20):
+    qv = ctx.embed([query])[0].tobytes()
+    with services.store.read() as db:
+        cached = repo.search_vector(db, ctx.principal.team_id, qv, f, k, cache=services.vectors)
+        plain = repo.search_vector(db, ctx.principal.team_id, qv, f, k, cache=None)
+    return [(r["id"], round(d, 4)) for r, d in cached], [(r["id"], round(d, 4)) for r, d in plain]
+
+
+def test_the_cache_answers_exactly_what_sqlite_vec_answers(filled):
+    services, ctx = filled
+    with services.store.read() as db:
+        pids = [r[0] for r in db.execute("select id from projects order by name")]
+    for query, f in [("refresh token cache", Filters()), ("deploy lock", Filters(project_ids=pids[:1])),
+                     ("parser render", Filters(kinds=["decision"])),
+                     ("queue worker", Filters(project_ids=pids[1:], kinds=["note"])),
+                     ("anything", Filters(project_ids=[]))]:
+        cached, plain = _both(services, ctx, query, f)
+        assert [m for m, _ in cached] == [m for m, _ in plain], query
+        assert np.allclose([d for _, d in cached], [d for _, d in plain], atol=1e-3)
+
+
+def test_the_cache_follows_appends_rewrites_forgets_and_reindex(filled, settings):
+    services, ctx = filled
+    run = lambda q: [h.title for h in search.search(c.SearchIn(query=q, mode="vector", limit=3), ctx).results]  # noqa: E731
+    run("warm the cache")
+    new = memories.create_memory(c.MemoryCreate(project="p0", title="kubernetes",
+                                                narrative="helm chart kubernetes ingress"), ctx).memory
+    assert run("kubernetes helm ingress")[0] == "kubernetes"
+    memories.patch_memory(c.MemoryPatch(id=new.id, title="bananas", narrative="ripe yellow bananas fruit"), ctx)
+    assert run("kubernetes helm ingress")[0] != "bananas" and run("yellow bananas fruit")[0] == "bananas"
+    memories.forget(c.ForgetIn(ids=[new.id]), ctx)
+    assert "bananas" not in run("yellow bananas fruit")
+    transfer.reindex(c.Empty(), ctx)
+    cached, plain = _both(services, ctx, "retry queue", Filters())
+    assert cached == plain
+    # Another process (another Services on the same file) writes: this one's cache sees it.
+    other = Services(settings, queue=None)
+    try:
+        memories.create_memory(c.MemoryCreate(project="p1", title="terraform",
+                                              narrative="terraform state bucket"), other.context(Principal.local()))
+    finally:
+        other.close()
+    assert run("terraform state bucket")[0] == "terraform"
+
+
+def test_a_team_over_the_budget_falls_back_to_sqlite_vec(filled):
+    services, ctx = filled
+    tiny = VectorCache(services.store, max_bytes=10_000, background=False)
+    qv = ctx.embed(["refresh token"])[0]
+    with services.store.read() as db:
+        assert tiny.knn(db, ctx.principal.team_id, qv, 10) is None
+        rows = repo.search_vector(db, ctx.principal.team_id, qv.tobytes(), Filters(), 10, cache=tiny)
+    assert len(rows) == 10
+
+
+def test_a_full_load_runs_in_the_background_while_sqlite_vec_answers(filled):
+    services, ctx = filled
+    cache = VectorCache(services.store, 64 * 1024 * 1024)  # background loading, as in the server
+    qv = ctx.embed(["deploy lock"])[0]
+    team = ctx.principal.team_id
+    with services.store.read() as db:
+        first = cache.knn(db, team, qv, 5)
+    from support import wait_for
+
+    def loaded():
+        with services.store.read() as db:
+            return cache.knn(db, team, qv, 5)
+    hits = wait_for(loaded, timeout=30, interval=0.05)
+    assert first is None and len(hits) == 5
