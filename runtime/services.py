@@ -110,6 +110,8 @@ class Services:
                 self.vectors.warm(team_id)
 
     def close(self) -> None:
+        if "vectors" in self.__dict__ and self.vectors is not None:
+            self.vectors.close()
         if self._started:
             self.queue.stop()
             self._started = False

@@ -57,6 +57,22 @@ def query_terms(query: str) -> list[str]:
     return kept or terms
 
 
+def match_all_expression(query: str) -> str | None:
+    """A MATCH that needs every word of the query (each word or its identifier parts), or None
+    when the query has fewer than two words: the cheap first try before `match_expression`."""
+    groups: list[list[str]] = []
+    seen: set[str] = set()
+    for token in _WORD.findall(query):
+        low = token.lower()
+        if low in STOPWORDS or low in seen:
+            continue
+        seen.add(low)
+        groups.append([low] + [p for p in identifier_parts(token) if p != low])
+    if len(groups) < 2:
+        return None
+    return " AND ".join("(" + " OR ".join('"' + t.replace('"', '""') + '"' for t in g) + ")" for g in groups)
+
+
 def match_expression(query: str) -> str | None:
     """A MATCH expression for FTS5, or None when the query has no searchable word."""
     terms = query_terms(query)

@@ -90,6 +90,17 @@ class Store:
             self._local.depth = 0
             c.execute("commit")
 
+    def release_thread_conn(self) -> None:
+        """Close the calling thread's connection (for short-lived threads, so none linger)."""
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            return
+        self._local.conn = None
+        with self._conns_lock:
+            if c in self._conns:
+                self._conns.remove(c)
+        c.close()
+
     def close(self) -> None:
         with self._conns_lock:
             for c in self._conns:

@@ -14,6 +14,7 @@ from claude_mem.handlers import memories, search, transfer
 from claude_mem.handlers.context import Principal
 from claude_mem.runtime.services import Services
 from claude_mem.storage import memories as repo
+from claude_mem.storage import vector_cache
 from claude_mem.storage.memories import Filters
 from claude_mem.storage.vector_cache import VectorCache
 
@@ -94,12 +95,46 @@ def test_a_full_load_runs_in_the_background_while_sqlite_vec_answers(filled):
     cache = VectorCache(services.store, 64 * 1024 * 1024)  # background loading, as in the server
     qv = ctx.embed(["deploy lock"])[0]
     team = ctx.principal.team_id
-    with services.store.read() as db:
-        first = cache.knn(db, team, qv, 5)
-    from support import wait_for
-
-    def loaded():
+    try:
         with services.store.read() as db:
-            return cache.knn(db, team, qv, 5)
-    hits = wait_for(loaded, timeout=30, interval=0.05)
-    assert first is None and len(hits) == 5
+            first = cache.knn(db, team, qv, 5)
+        from support import wait_for
+
+        def loaded():
+            with services.store.read() as db:
+                return cache.knn(db, team, qv, 5)
+        hits = wait_for(loaded, timeout=30, interval=0.05)
+        assert first is None and len(hits) == 5
+    finally:
+        cache.close()
+
+
+def test_closing_while_a_load_runs_stops_it_and_leaves_no_connection(filled, monkeypatch):
+    """The server stops while a team loads: the loader must stop before the store's connections
+    close under it (that crashed the process), and a finished loader must not keep a connection."""
+    services, ctx = filled
+    monkeypatch.setattr(vector_cache, "CHUNK", 1)  # a load of many small reads, so close lands mid-load
+    before = len(services.store._conns)
+    cache = VectorCache(services.store, 64 * 1024 * 1024)
+    cache.warm(ctx.principal.team_id)
+    cache.close()
+    assert not any(t.is_alive() for t in cache._threads)
+    assert len(services.store._conns) == before
+    with services.store.read() as db:  # a closed cache never loads again; sqlite-vec answers
+        assert cache.knn(db, ctx.principal.team_id, ctx.embed(["deploy"])[0], 5) is None
+
+
+def test_the_sign_code_shortlist_keeps_the_exact_top_ten(filled, monkeypatch):
+    """Past SHORTLIST vectors, a Hamming shortlist is ranked exactly; its recall of the exact top 10
+    stays high even when the shortlist is a fifth of the team."""
+    if not vector_cache.HAVE_POPCOUNT:
+        pytest.skip("numpy < 2 has no bitwise_count: every search is exact")
+    services, ctx = filled
+    monkeypatch.setattr(vector_cache, "SHORTLIST", 64)
+    found = total = 0
+    for query in ["refresh token cache", "deploy lock", "parser render build", "queue worker retry",
+                  "schema index lint", "token retry"]:
+        cached, plain = _both(services, ctx, query, Filters(), k=10)
+        found += len({m for m, _ in cached} & {m for m, _ in plain})
+        total += len(plain)
+    assert found / total >= 0.8
