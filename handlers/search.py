@@ -54,7 +54,7 @@ def run_search(ctx: Context, db: Any, req: c.SearchIn) -> tuple[list[c.SearchHit
         rows = memories_repo.recent(db, team, f, req.limit)
         return [_hit(r, None, 0.0) for r in rows], mode
     depth = max(req.limit, CANDIDATES) if mode == "hybrid" else req.limit
-    fts_rows = _fts(db, team, req.query, match, f, depth) if match and mode != "vector" else []
+    fts_rows = _fts(db, team, req.query, match, f, depth, snippets=mode == "fts") if match and mode != "vector" else []
     if mode == "fts":
         return [_hit(r, r["snip"], round(-r["rank"], 6)) for r in fts_rows], mode
     qvec = ctx.embed([req.query])[0].tobytes()
@@ -64,27 +64,29 @@ def run_search(ctx: Context, db: Any, req: c.SearchIn) -> tuple[list[c.SearchHit
     # Weighted reciprocal-rank fusion of the two lists.
     scores: dict[str, float] = {}
     rows: dict[str, Any] = {}
-    snips: dict[str, str] = {}
     for rank, r in enumerate(fts_rows):
         scores[r["id"]] = scores.get(r["id"], 0.0) + 1.0 / (RRF_K + rank + 1)
-        rows[r["id"]], snips[r["id"]] = r, r["snip"]
+        rows[r["id"]] = r
+    from_fts = set(rows)
     for rank, (r, _) in enumerate(vec_rows):
         scores[r["id"]] = scores.get(r["id"], 0.0) + VECTOR_WEIGHT / (RRF_K + rank + 1)
         rows.setdefault(r["id"], r)
     ranked = sorted(scores, key=lambda mid: (-scores[mid], mid))[: req.limit]
-    return [_hit(rows[mid], snips.get(mid), round(scores[mid], 6)) for mid in ranked], mode
+    snips = memories_repo.fts_snippets(db, match, [rows[mid]["pk"] for mid in ranked if mid in from_fts]) \
+        if match else {}
+    return [_hit(rows[mid], snips.get(rows[mid]["pk"]), round(scores[mid], 6)) for mid in ranked], mode
 
 
-def _fts(db: Any, team: str, query: str, match: str, f: Filters, depth: int) -> list[Any]:
+def _fts(db: Any, team: str, query: str, match: str, f: Filters, depth: int, *, snippets: bool) -> list[Any]:
     """BM25 over the memories with every query word first: when they fill the page, the much
     larger set with any word need not be scored (BM25 ranks most of it below them; a memory with
     fewer but rarer words can be missed, which the vector side of hybrid search makes up for)."""
     every = fts.match_all_expression(query)
     if every is not None:
-        rows = memories_repo.search_fts(db, team, every, f, depth)
+        rows = memories_repo.search_fts(db, team, every, f, depth, snippets=snippets)
         if len(rows) >= depth:
             return rows
-    return memories_repo.search_fts(db, team, match, f, depth)
+    return memories_repo.search_fts(db, team, match, f, depth, snippets=snippets)
 
 
 def _hit(row: Any, snip: str | None, score: float) -> c.SearchHit:
@@ -94,8 +96,9 @@ def _hit(row: Any, snip: str | None, score: float) -> c.SearchHit:
 
 
 def search(req: c.SearchIn, ctx: Context) -> c.SearchResult:
-    with ctx.store.write() as db:
+    with ctx.store.read() as db:  # a snapshot: searches never hold the write lock
         hits, mode = run_search(ctx, db, req)
+    with ctx.store.write() as db:
         record(ctx, db, "memory.served", count=len(hits), detail={"via": "search"})
     return c.SearchResult(results=hits, mode=mode, query=req.query)
 

