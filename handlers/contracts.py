@@ -220,6 +220,23 @@ class EventOut(Out, kw_only=True):
     event: Event
 
 
+class QueueIn(In, kw_only=True):
+    failed_limit: Annotated[int, Meta(ge=0, le=200)] = 50
+
+
+class QueueOverview(Out, kw_only=True):
+    """The queue as this caller's team sees it: what waits, since when, and what failed."""
+
+    engine: str
+    healthy: bool
+    detail: str
+    pending_events: int
+    sessions_waiting: int
+    oldest_pending_age_ms: int | None
+    failed_events: int
+    failed: list[Event]  # the newest failed events, each with its last error
+
+
 # -- memories ------------------------------------------------------------------------------------
 
 class MemoryCreate(ProjectRef, kw_only=True):
@@ -280,6 +297,7 @@ class Memory(Out, kw_only=True):
     superseded_by: str | None
     forgotten_at_epoch: int | None = None
     source_event_ids: list[str] = []
+    supersedes: list[str] = []  # the memories this one replaced (their supersededBy is this id)
 
 
 class MemoryOut(Out, kw_only=True):

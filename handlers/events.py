@@ -148,3 +148,15 @@ def retry_event(req: c.ById, ctx: Context) -> c.EventOut:
     if row["status"] == "pending":
         ctx.queue.notify(row["session_id"])
     return c.EventOut(event=views.event(row, mids))
+
+
+def queue_overview(req: c.QueueIn, ctx: Context) -> c.QueueOverview:
+    """What waits in the queue for this team, since when, and the events that failed."""
+    pinned = [ctx.principal.project_id] if ctx.principal.project_id else None
+    with ctx.store.read() as db:
+        depth = events_repo.team_depth(db, ctx.principal.team_id, ctx.now(), pinned)
+        rows = events_repo.failed(db, ctx.principal.team_id, req.failed_limit, pinned)
+        failed = [views.event(r, events_repo.memory_ids(db, r["id"])) for r in rows]
+    status = ctx.queue.status() if ctx.queue is not None else {"healthy": False, "detail": "no queue"}
+    return c.QueueOverview(engine=getattr(ctx.queue, "name", "none"), healthy=bool(status.get("healthy")),
+                           detail=str(status.get("detail", "")), failed=failed, **depth)

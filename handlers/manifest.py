@@ -82,6 +82,8 @@ MANIFEST: list[Route] = [
     Route("GET", "/v1/events/{id}", events.get_event, R,
           "Get one event with its status and the memories it produced."),
     Route("POST", "/v1/events/{id}/retry", events.retry_event, W, "Re-queue a failed event."),
+    Route("GET", "/v1/queue", events.queue_overview, R,
+          "The queue for your team: pending events, the oldest one's age, failed events with their errors."),
     Route("POST", "/v1/memories", memories.create_memory, W, "Add a memory by hand.", status=201,
           mcp_tool="memory_add", cli="add"),
     Route("GET", "/v1/memories", memories.list_memories, R, "The newest memories first, filtered.",

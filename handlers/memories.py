@@ -62,8 +62,9 @@ def get_memory(req: c.ById, ctx: Context) -> c.MemoryOut:
     with ctx.store.write() as db:
         row = get_visible(ctx, db, req.id)
         sources = memories_repo.sources(db, row["id"])
+        replaced = memories_repo.superseded(db, ctx.principal.team_id, row["id"])
         record(ctx, db, "memory.served", target=row["id"], count=1, detail={"via": "get"})
-    return c.MemoryOut(memory=views.memory(row, sources))
+    return c.MemoryOut(memory=views.memory(row, sources, replaced))
 
 
 def patch_memory(req: c.MemoryPatch, ctx: Context) -> c.MemoryOut:

@@ -45,7 +45,7 @@ def event(row: Any, memory_ids: list[str]) -> c.Event:
     )
 
 
-def memory(row: Any, source_event_ids: list[str] | None = None) -> c.Memory:
+def memory(row: Any, source_event_ids: list[str] | None = None, supersedes: list[str] | None = None) -> c.Memory:
     lists = memories_repo.decode_lists(row)
     return c.Memory(
         id=row["id"], project_id=row["project_id"], session_id=row["session_id"], kind=row["kind"],
@@ -54,7 +54,7 @@ def memory(row: Any, source_event_ids: list[str] | None = None) -> c.Memory:
         files_modified=lists["files_modified"], metadata=lists["metadata"],
         created_at_epoch=row["created_at"], updated_at_epoch=row["updated_at"],
         superseded_by=row["superseded_by"], forgotten_at_epoch=row["forgotten_at"],
-        source_event_ids=source_event_ids or [],
+        source_event_ids=source_event_ids or [], supersedes=supersedes or [],
     )
 
 

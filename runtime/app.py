@@ -31,6 +31,7 @@ from .mcp_http import McpEndpoint
 from .openapi import build_openapi
 from .services import Services
 from .settings import Settings
+from .viewer import Viewer
 
 log = logging.getLogger("claude_mem.http")
 _enc = msgspec.json.Encoder()
@@ -164,6 +165,7 @@ def create_app(settings: Settings, services: Services | None = None, *, start_qu
 
     handlers.append(HTTPRouteHandler(path="/schema/openapi.json", http_method="GET",
                                      include_in_schema=False)(openapi_json))
+    handlers += Viewer(services, limiter).route_handlers()
     mcp = McpEndpoint(services, limiter)
     handlers.append(asgi("/mcp", is_mount=True, copy_scope=True, include_in_schema=False)(mcp.__call__))
 

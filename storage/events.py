@@ -86,6 +86,25 @@ def sessions_with_pending(db: Any, now: int, received_before: int, limit: int = 
         (received_before, now, limit))]
 
 
+def team_depth(db: Any, team_id: str, now: int, project_ids: list[str] | None = None) -> dict[str, int | None]:
+    """`depth` for one team (and, for a project-pinned key, its projects)."""
+    only = f" and project_id in ({','.join('?' * len(project_ids))})" if project_ids is not None else ""
+    args = [team_id, *(project_ids or [])]
+    row = db.execute("select count(*), count(distinct session_id), min(received_at) from events"
+                     f" where status = 'pending' and team_id = ?{only}", args).fetchone()
+    failed = db.execute(f"select count(*) from events where status = 'failed' and team_id = ?{only}",
+                        args).fetchone()[0]
+    return {"pending_events": row[0], "sessions_waiting": row[1],
+            "oldest_pending_age_ms": (now - row[2]) if row[2] is not None else None, "failed_events": failed}
+
+
+def failed(db: Any, team_id: str, limit: int, project_ids: list[str] | None = None) -> list[Any]:
+    """The newest failed events of a team."""
+    only = f" and project_id in ({','.join('?' * len(project_ids))})" if project_ids is not None else ""
+    return db.execute(f"select * from events where status = 'failed' and team_id = ?{only}"
+                      " order by received_at desc, id desc limit ?", (team_id, *(project_ids or []), limit)).fetchall()
+
+
 def depth(db: Any, now: int) -> dict[str, int | None]:
     row = db.execute(
         "select count(*), count(distinct session_id), min(received_at) from events"

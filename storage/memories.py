@@ -66,6 +66,13 @@ def sources(db: Any, memory_id: str) -> list[str]:
         "select event_id from memory_sources where memory_id = ? order by event_id", (memory_id,))]
 
 
+def superseded(db: Any, team_id: str, memory_id: str) -> list[str]:
+    """The memories that `memory_id` replaced, oldest first."""
+    return [r[0] for r in db.execute(
+        "select id from memories where superseded_by = ? and +team_id = ? order by created_at, pk",
+        (memory_id, team_id))]
+
+
 Embed = Callable[[list[str]], Any]  # texts -> float32 array (n, dimensions)
 
 
