@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import socket
+import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +35,24 @@ class ValkeyHandle:
 class ContainerValkey(ValkeyHandle):
     kind = "container"
 
-    def __init__(self, image: str):
+    def __init__(self, image: str, attempts: int = 3):
         from testcontainers.core.container import DockerContainer
-        self.port = _free_port()
-        # AOF on, so a restart keeps what Valkey held (as the compose file runs it).
-        self.container = (DockerContainer(image)
-                          .with_command("valkey-server --port 6379 --protected-mode no --dir /data "
-                                        "--appendonly yes --appendfsync everysec")
-                          .with_bind_ports(6379, self.port))
-        self.container.start()
+        for attempt in range(1, attempts + 1):
+            # A fresh port each try: another test process may have taken the last one.
+            self.port = _free_port()
+            # AOF on, so a restart keeps what Valkey held (as the compose file runs it).
+            self.container = (DockerContainer(image)
+                              .with_command("valkey-server --port 6379 --protected-mode no --dir /data "
+                                            "--appendonly yes --appendfsync everysec")
+                              .with_bind_ports(6379, self.port))
+            try:
+                self.container.start()
+                break
+            except Exception:
+                self.close()
+                if attempt == attempts:
+                    raise
+                time.sleep(1.0 * attempt)  # the engine failed to start it ("write child: broken pipe")
         self.url = f"redis://127.0.0.1:{self.port}/0"
         _wait_ping(self.url)
 
@@ -49,7 +60,14 @@ class ContainerValkey(ValkeyHandle):
         self.container.get_wrapped_container().stop(timeout=5)
 
     def start(self) -> None:
-        self.container.get_wrapped_container().start()
+        for attempt in range(1, 4):
+            try:
+                self.container.get_wrapped_container().start()
+                break
+            except Exception:
+                if attempt == 3:
+                    raise
+                time.sleep(1.0 * attempt)
         _wait_ping(self.url)
 
     def close(self) -> None:
@@ -111,6 +129,12 @@ def engine_answers() -> str | None:
 
 
 def make_valkey(tmp: Path) -> ValkeyHandle:
+    """A container when the engine answers and can run one; else (and said so) a valkey-server
+    process: still a real Valkey, never a fake."""
     if os.environ.get("CLAUDE_MEM_TEST_VALKEY") != "process" and engine_answers() is None:
-        return ContainerValkey(os.environ.get("VALKEY_IMAGE", "valkey/valkey:8"))
+        try:
+            return ContainerValkey(os.environ.get("VALKEY_IMAGE", "valkey/valkey:8"))
+        except Exception as exc:
+            warnings.warn(f"the container engine answers but could not run Valkey ({exc!s:.200}); "
+                          "using a valkey-server process instead", stacklevel=2)
     return ProcessValkey(tmp)
