@@ -350,3 +350,18 @@ def test_forgotten_memories_leave_the_vector_index(ctx):
     assert search.search(c.SearchIn(query="automobile", mode="vector"), ctx).results == []
     with ctx.store.read() as db:
         assert db.execute("select count(*) from memories_vec").fetchone()[0] == 0
+
+
+def test_an_empty_list_serves_nothing_and_writes_no_audit_row(ctx):
+    """The viewer's stream polls every second: polls that find nothing must not fill the audit
+    log (nor take the write lock); a poll that serves memories is recorded."""
+    count = lambda: ctx.store.conn().execute("select count(*) from audit_log").fetchone()[0]  # noqa: E731
+    projects.create_project(c.ProjectCreate(name="nothing-here"), ctx)
+    before = count()
+    for _ in range(3):
+        assert memories.list_memories(c.MemoryListIn(project="nothing-here"), ctx).memories == []
+    assert count() == before
+    memories.create_memory(c.MemoryCreate(project="nothing-here", narrative="now there is"), ctx)
+    after_write = count()
+    assert len(memories.list_memories(c.MemoryListIn(project="nothing-here"), ctx).memories) == 1
+    assert count() == after_write + 1
