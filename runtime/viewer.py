@@ -201,7 +201,11 @@ class Viewer:
                 loop = asyncio.get_running_loop()
                 started = loop.time()
                 while loop.time() - started < STREAM_MAX_S:
-                    out = await v.call(principal, "list_memories",
+                    current = await anyio.to_thread.run_sync(v.principal, request)
+                    if current is None:  # the key was revoked or expired: the stream ends here
+                        yield {"event": "signed-out", "data": "sign in again"}
+                        return
+                    out = await v.call(current, "list_memories",
                                        msgspec.structs.replace(list_in, since_epoch=since, limit=100))
                     for m in reversed(out.memories):  # oldest first: the page prepends each
                         if m.id in seen:

@@ -38,6 +38,7 @@ def server(tmp_path_factory):
         live.full = teams.create_key(c.KeyCreate(team="viewers", scopes=FULL), ctx).token
         live.reader = teams.create_key(c.KeyCreate(team="viewers", scopes=["memories:read"]), ctx).token
         live.db_path = operator.store.path
+        live.operator = ctx
         yield live
     finally:
         live.stop()
@@ -96,6 +97,27 @@ def test_state_changes_need_the_csrf_token_and_the_scope(server):
     assert full.post(f"/ui/memories/{mid}/forget", data={"csrf": token},
                      headers={"Origin": "https://evil.example"}).status_code == 403
     assert server.call("GET", f"/v1/memories/{mid}", token=server.full)[0] == 200
+
+
+def test_the_stream_sends_new_memories_and_ends_when_the_key_is_revoked(server):
+    created = teams.create_key(c.KeyCreate(team="viewers", scopes=["memories:read"]), server.operator)
+    client = _signed_in(server, created.token)
+    with client.stream("GET", "/ui/stream", timeout=30) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.iter_lines()
+        server.call("POST", "/v1/memories", {"project": "webapp", "title": "streamed over SSE",
+                                             "narrative": "seen by the open stream"}, token=server.full)
+        seen = []
+        for line in lines:
+            seen.append(line)
+            if "streamed over SSE" in line:
+                break
+        assert any(line == "event: memory" for line in seen)
+        teams.revoke_key(c.ById(id=created.key.id), server.operator)
+        rest = []
+        for line in lines:  # the server ends the stream itself; the loop stops with it
+            rest.append(line)
+        assert "event: signed-out" in rest
 
 
 def test_memory_text_is_escaped_and_bad_input_is_a_4xx_page(server):

@@ -32,6 +32,10 @@ function startStream() {
   const source = new EventSource(live.dataset.stream);
   source.addEventListener("open", () => { state.textContent = "Live"; });
   source.addEventListener("error", () => { state.textContent = "Reconnecting…"; });
+  source.addEventListener("signed-out", () => {
+    source.close();
+    state.textContent = "Signed out: reload the page to sign in again.";
+  });
   source.addEventListener("memory", (event) => {
     if (window.scrollY < 40 && !waiting.length) {
       insert(event.data);
