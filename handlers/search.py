@@ -54,9 +54,10 @@ def run_search(ctx: Context, db: Any, req: c.SearchIn) -> tuple[list[c.SearchHit
         rows = memories_repo.recent(db, team, f, req.limit)
         return [_hit(r, None, 0.0) for r in rows], mode
     depth = max(req.limit, CANDIDATES) if mode == "hybrid" else req.limit
-    fts_rows = _fts(db, team, req.query, match, f, depth, snippets=mode == "fts") if match and mode != "vector" else []
+    fts_rows = _fts(db, team, req.query, match, f, depth) if match and mode != "vector" else []
     if mode == "fts":
-        return [_hit(r, r["snip"], round(-r["rank"], 6)) for r in fts_rows], mode
+        snips = memories_repo.snippets(db, req.query, match, fts_rows)
+        return [_hit(r, snips.get(r["pk"]), round(-r["rank"], 6)) for r in fts_rows], mode
     qvec = ctx.embed([req.query])[0].tobytes()
     vec_rows = memories_repo.search_vector(db, team, qvec, f, depth, cache=ctx.vectors)
     if mode == "vector":
@@ -72,21 +73,21 @@ def run_search(ctx: Context, db: Any, req: c.SearchIn) -> tuple[list[c.SearchHit
         scores[r["id"]] = scores.get(r["id"], 0.0) + VECTOR_WEIGHT / (RRF_K + rank + 1)
         rows.setdefault(r["id"], r)
     ranked = sorted(scores, key=lambda mid: (-scores[mid], mid))[: req.limit]
-    snips = memories_repo.fts_snippets(db, match, [rows[mid]["pk"] for mid in ranked if mid in from_fts]) \
+    snips = memories_repo.snippets(db, req.query, match, [rows[mid] for mid in ranked if mid in from_fts]) \
         if match else {}
     return [_hit(rows[mid], snips.get(rows[mid]["pk"]), round(scores[mid], 6)) for mid in ranked], mode
 
 
-def _fts(db: Any, team: str, query: str, match: str, f: Filters, depth: int, *, snippets: bool) -> list[Any]:
+def _fts(db: Any, team: str, query: str, match: str, f: Filters, depth: int) -> list[Any]:
     """BM25 over the memories with every query word first: when they fill the page, the much
     larger set with any word need not be scored (BM25 ranks most of it below them; a memory with
     fewer but rarer words can be missed, which the vector side of hybrid search makes up for)."""
     every = fts.match_all_expression(query)
     if every is not None:
-        rows = memories_repo.search_fts(db, team, every, f, depth, snippets=snippets)
+        rows = memories_repo.search_fts(db, team, every, f, depth)
         if len(rows) >= depth:
             return rows
-    return memories_repo.search_fts(db, team, match, f, depth, snippets=snippets)
+    return memories_repo.search_fts(db, team, match, f, depth)
 
 
 def _hit(row: Any, snip: str | None, score: float) -> c.SearchHit:

@@ -87,3 +87,80 @@ def document(title: str, parts: Iterable[str], extra: Iterable[str]) -> tuple[st
     extras = [e for e in extra if e]
     extras.append(split_identifiers(title + "\n" + body))
     return title, body, " ".join(x for x in extras if x)
+
+
+SNIPPET_SCAN_CHARS = 4_000
+
+
+def _close(term: str, word: str) -> bool:
+    """Whether `word` is `term` up to an English ending (rotation/rotate, token/tokens), as the
+    porter tokenizer would have matched it; terms under four letters match exactly."""
+    if word == term:
+        return True
+    if len(term) < 4 or len(word) < 4:
+        return False
+    common = 0
+    for a, b in zip(term, word, strict=False):
+        if a != b:
+            break
+        common += 1
+    return common >= max(4, min(len(term), len(word)) - 3)
+
+
+def snippet(text: str, terms: list[str], size: int = 16) -> str | None:
+    """The `size`-word window of `text` with the most distinct query terms, matched words in
+    [brackets], elided ends marked with …; what FTS5's snippet() gives, without asking SQLite to
+    run the query again for every row. None when no term is in the first SNIPPET_SCAN_CHARS
+    (FTS5 is asked then)."""
+    words = list(_WORD.finditer(text[:SNIPPET_SCAN_CHARS]))
+    if not words:
+        return None
+    exact = {t: i for i, t in reversed(list(enumerate(terms)))}
+    heads = {t[:4] for t in terms if len(t) >= 4}
+    memo: dict[str, int] = {}
+
+    def match(word: str) -> int:
+        found = memo.get(word)
+        if found is None:
+            parts = [word.lower()]
+            if not word.islower() or "_" in word:
+                parts += identifier_parts(word)
+            found = -1
+            for p in parts:
+                if p in exact:
+                    found = exact[p]
+                    break
+                if p[:4] in heads:
+                    found = next((i for i, t in enumerate(terms) if _close(t, p)), -1)
+                    if found >= 0:
+                        break
+            memo[word] = found
+        return found
+
+    hit = [match(w.group()) for w in words]  # per word: the index of the term it matches, or -1
+    if not any(h >= 0 for h in hit):
+        return None
+    best, best_score = 0, -1
+    counts = [0] * len(terms)
+    distinct = 0
+    for i, h in enumerate(hit):  # slide a window of `size` words, counting distinct terms in it
+        if h >= 0:
+            counts[h] += 1
+            distinct += counts[h] == 1
+        out_i = i - size
+        if out_i >= 0 and hit[out_i] >= 0:
+            counts[hit[out_i]] -= 1
+            distinct -= counts[hit[out_i]] == 0
+        start = max(0, i - size + 1)
+        if (i >= size - 1 or i == len(hit) - 1) and distinct > best_score:
+            best, best_score = start, distinct
+    end = min(len(words), best + size)
+    out, pos = [], (words[best].start() if best > 0 else 0)
+    for i in range(best, end):
+        w = words[i]
+        out.append(text[pos:w.start()])
+        out.append(f"[{w.group()}]" if hit[i] >= 0 else w.group())
+        pos = w.end()
+    tail = text[pos:words[end].start()] if end < len(words) else text[pos:]
+    body = "".join(out) + (tail if end == len(words) else "")
+    return ("…" if best > 0 else "") + body.strip() + ("…" if end < len(words) else "")

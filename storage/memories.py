@@ -267,11 +267,11 @@ def _where(team_id: str, f: Filters) -> tuple[str, list[Any]]:
     return " and ".join(sql), args
 
 
-def search_fts(db: Any, team_id: str, match: str, f: Filters, limit: int, *, snippets: bool = True) -> list[Any]:
-    """BM25-ranked matches (split identifiers and paths count less), each with `rank` (lower is better) and `snip`.
+def search_fts(db: Any, team_id: str, match: str, f: Filters, limit: int) -> list[Any]:
+    """BM25-ranked matches (split identifiers and paths count less), each with `rank` (lower is
+    better); `snippets` cuts the page's snippets afterwards.
 
-    Ranked first, then snippets for the page only: SQLite would otherwise build a snippet for
-    every match before sorting. The matches drive the join (CROSS JOIN fixes the order): the
+    Ranked first, whole rows for the page only. The matches drive the join (CROSS JOIN fixes the order): the
     planner otherwise walks the whole team's memories and probes the matches, ten times slower."""
     where, args = _where(team_id, f)
     ranked = db.execute(
@@ -284,13 +284,12 @@ def search_fts(db: Any, team_id: str, match: str, f: Filters, limit: int, *, sni
     rank = dict(ranked)  # whole rows for the page only, not for every match
     found = {r["pk"]: r for r in db.execute(
         f"select m.* from memories m where m.pk in ({','.join('?' * len(ranked))})", list(rank)).fetchall()}
-    snips = fts_snippets(db, match, list(rank)) if snippets else {}
-    return [_Ranked(found[pk], rank[pk], snips.get(pk, "")) for pk in rank]
+    return [_Ranked(found[pk], rank[pk]) for pk in rank]
 
 
 def fts_snippets(db: Any, match: str, pks: list[int]) -> dict[int, str]:
-    """The body's best 16-token window around the matched words, for the page's memories only
-    (a snippet costs a tenth of a millisecond; a hybrid search scores fifty candidates)."""
+    """The body's best 16-token window around the matched words, from FTS5, for the page's
+    memories only (a hybrid search scores fifty candidates)."""
     if not pks:
         return {}
     return dict(db.execute(
@@ -298,21 +297,38 @@ def fts_snippets(db: Any, match: str, pks: list[int]) -> dict[int, str]:
         f" where memories_fts match ? and rowid in ({','.join('?' * len(pks))})", (match, *pks)).fetchall())
 
 
+def snippets(db: Any, query: str, match: str, rows: list[Any]) -> dict[int, str]:
+    """Snippets for the page's rows: cut here from the text already read (FTS5's snippet()
+    re-runs the query for each row: 3 ms a page at 100k memories), from FTS5 only for a memory
+    whose match lies past the first few thousand characters."""
+    terms = fts.query_terms(query)
+    out: dict[int, str] = {}
+    for r in rows:
+        cut = fts.snippet(_body(r), terms)
+        if cut is not None:
+            out[r["pk"]] = cut
+    missing = [r["pk"] for r in rows if r["pk"] not in out]
+    return out | fts_snippets(db, match, missing)
+
+
+def _body(row: Any) -> str:
+    """The FTS5 body column's text (subtitle, narrative, facts), as `_index` writes it."""
+    return "\n".join(p for p in [row["subtitle"], row["narrative"], *loads(row["facts"], [])] if p)
+
+
 class _Ranked:
-    """A memory row that also answers `rank` and `snip`."""
+    """A memory row that also answers `rank`."""
 
-    __slots__ = ("row", "rank", "snip")
+    __slots__ = ("row", "rank")
 
-    def __init__(self, row: Any, rank: float, snip: str):
-        self.row, self.rank, self.snip = row, rank, snip
+    def __init__(self, row: Any, rank: float):
+        self.row, self.rank = row, rank
 
     def __getitem__(self, key: str) -> Any:
-        if key == "rank":
-            return self.rank
-        return self.snip if key == "snip" else self.row[key]
+        return self.rank if key == "rank" else self.row[key]
 
     def keys(self) -> list[str]:
-        return [*self.row.keys(), "rank", "snip"]
+        return [*self.row.keys(), "rank"]
 
 
 def recent(db: Any, team_id: str, f: Filters, limit: int, *, oldest_first: bool = False) -> list[Any]:

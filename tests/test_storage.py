@@ -96,3 +96,26 @@ def test_fts5_operators_in_a_query_are_only_words():
 def test_stopwords_are_dropped_unless_nothing_else_is_left():
     assert fts.query_terms("what is the refresh token") == ["refresh", "token"]
     assert fts.query_terms("the") == ["the"]
+
+
+def test_snippets_mark_query_words_their_forms_and_identifier_parts():
+    text = ("Backups run nightly. The refreshToken rotation was fixed in src/auth/refresh.ts after tokens "
+            "expired early; the runbook has more on rotating keys, and on everything else besides.")
+    cut = fts.snippet(text, fts.query_terms("refresh token rotate"))
+    assert cut.endswith("…") and len(cut.split()) <= 18
+    assert "[refreshToken]" in cut and "[rotation]" in cut and "[refresh].ts" in cut and "[tokens]" in cut
+    assert fts.snippet(text, fts.query_terms("backups")).startswith("[Backups] run nightly")
+    assert fts.snippet("<b>bold</b> move", fts.query_terms("move")) == "<b>bold</b> [move]"
+    assert fts.snippet(text, fts.query_terms("kubernetes")) is None  # FTS5 is asked then
+    middle = fts.snippet("alpha " * 30 + "beta gamma " + "delta " * 30, ["beta", "gamma"])
+    assert middle.startswith("…") and middle.endswith("…") and "[beta] [gamma]" in middle
+    assert fts.snippet("cat cart", ["cat"]) == "[cat] cart"  # short terms match exactly
+
+
+def test_a_match_deep_in_a_long_memory_still_gets_a_marked_snippet(ctx):
+    from claude_mem.handlers import contracts as c
+    from claude_mem.handlers import memories, search
+    filler = "lorem ipsum dolor sit amet " * 400  # 10,800 characters before the match
+    memories.create_memory(c.MemoryCreate(project="deep", narrative=filler + "the zanzibar outage"), ctx)
+    hit = search.search(c.SearchIn(query="zanzibar", project="deep", mode="fts"), ctx).results[0]
+    assert "[zanzibar]" in hit.snippet
