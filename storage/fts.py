@@ -57,6 +57,27 @@ def query_terms(query: str) -> list[str]:
     return kept or terms
 
 
+_SIMPLE_ID = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def project_token(project_id: str) -> str | None:
+    """The word in a memory's FTS5 `scope` column naming its project, so that a search in one
+    project scores that project's matches only (the project filter still applies after; BM25
+    weighs the column 0). None for an id with other characters: its memories carry no word, and
+    searches in it filter afterwards only. Migration 0007 writes the same word in SQL."""
+    return "zproj" + project_id.replace("_", "").lower() if _SIMPLE_ID.match(project_id) else None
+
+
+def within_projects(match: str, project_ids: list[str] | None) -> str:
+    """`match` narrowed to a few projects by their tokens; unchanged when that cannot be done."""
+    if not project_ids or len(project_ids) > 20:
+        return match
+    tokens = [project_token(p) for p in project_ids]
+    if any(t is None for t in tokens):
+        return match
+    return f"({match}) AND scope : ({' OR '.join(chr(34) + t + chr(34) for t in tokens)})"
+
+
 def match_all_expression(query: str) -> str | None:
     """A MATCH that needs every word of the query (each word or its identifier parts), or None
     when the query has fewer than two words: the cheap first try before `match_expression`."""

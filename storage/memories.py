@@ -130,8 +130,8 @@ def _index(db: Any, pk: int, row: Any, embed: Embed | None = None) -> None:
         [row["subtitle"], row["narrative"], *loads(row["facts"], [])],
         [*files_read, *files_modified, *loads(row["concepts"], []), row["type"] or "", row["kind"]],
     )
-    db.execute("insert into memories_fts (rowid, title, body, extra) values (?, ?, ?, ?)",
-               (pk, title, body, extra))
+    db.execute("insert into memories_fts (rowid, title, body, extra, scope) values (?, ?, ?, ?, ?)",
+               (pk, title, body, extra, fts.project_token(row["project_id"]) or ""))
     for role, paths in (("read", files_read), ("modified", files_modified)):
         for path in dict.fromkeys(paths):
             db.execute("insert or ignore into memory_files (memory_pk, team_id, path, role)"
@@ -275,10 +275,10 @@ def search_fts(db: Any, team_id: str, match: str, f: Filters, limit: int) -> lis
     planner otherwise walks the whole team's memories and probes the matches, ten times slower."""
     where, args = _where(team_id, f)
     ranked = db.execute(
-        "with hits as materialized (select rowid, bm25(memories_fts, 1.0, 1.0, 0.3) as rank from memories_fts"
+        "with hits as materialized (select rowid, bm25(memories_fts, 1.0, 1.0, 0.3, 0.0) as rank from memories_fts"
         " where memories_fts match ?)"
         f" select m.pk, hits.rank from hits cross join memories m on m.pk = hits.rowid where {where}"
-        " order by hits.rank, m.pk limit ?", (match, *args, limit)).fetchall()
+        " order by hits.rank, m.pk limit ?", (fts.within_projects(match, f.project_ids), *args, limit)).fetchall()
     if not ranked:
         return []
     rank = dict(ranked)  # whole rows for the page only, not for every match

@@ -119,3 +119,55 @@ def test_a_match_deep_in_a_long_memory_still_gets_a_marked_snippet(ctx):
     memories.create_memory(c.MemoryCreate(project="deep", narrative=filler + "the zanzibar outage"), ctx)
     hit = search.search(c.SearchIn(query="zanzibar", project="deep", mode="fts"), ctx).results[0]
     assert "[zanzibar]" in hit.snippet
+
+
+def test_memories_indexed_before_project_scoping_are_found_by_project_after_the_migration(tmp_path):
+    """Migration 0007 rebuilds the FTS5 table with a `scope` word per project: rows written by
+    the old schema must still be found by a search inside their project, odd ids included."""
+    from claude_mem.storage import memories as repo
+    from claude_mem.storage.memories import Filters
+    store = Store(tmp_path / "old.db", migrate=False)
+    store.migrate(target=6)
+    db = store.conn()
+    db.execute("insert into orgs values ('org_1', 'o', 0)")
+    db.execute("insert into teams values ('team_1', 'org_1', 't', 0)")
+    for pid in ("prj_01ABC", "odd id/1"):
+        db.execute("insert into projects (id, team_id, name, created_at) values (?, 'team_1', ?, 0)", (pid, pid))
+    for pk, (pid, text) in enumerate([("prj_01ABC", "rotate the refresh token"), ("odd id/1", "refresh token cache"),
+                                      ("prj_01ABC", "unrelated deploy note")], start=1):
+        db.execute("insert into memories (pk, id, team_id, project_id, kind, narrative, content_hash, created_at,"
+                   " updated_at) values (?, ?, 'team_1', ?, 'note', ?, ?, ?, ?)",
+                   (pk, f"mem_{pk}", pid, text, pk, pk, pk))
+        db.execute("insert into memories_fts (rowid, title, body, extra) values (?, '', ?, '')", (pk, text))
+    store.migrate()
+    match = fts.match_expression("refresh token")
+    with store.read() as db:
+        scoped = repo.search_fts(db, "team_1", match, Filters(project_ids=["prj_01ABC"]), 10)
+        odd = repo.search_fts(db, "team_1", match, Filters(project_ids=["odd id/1"]), 10)
+        everywhere = repo.search_fts(db, "team_1", match, Filters(), 10)
+    assert [r["id"] for r in scoped] == ["mem_1"]
+    assert [r["id"] for r in odd] == ["mem_2"]
+    assert sorted(r["id"] for r in everywhere) == ["mem_1", "mem_2"]
+    store.close()
+
+
+def test_a_search_in_one_project_ranks_as_filtering_the_team_would(ctx):
+    """The scope word narrows what FTS5 scores; it must not change the order (BM25 weighs it 0)."""
+    from claude_mem.handlers import contracts as c
+    from claude_mem.handlers import memories, search
+    words = "cache token refresh retry queue worker lock deploy schema index parser render".split()
+    for i in range(60):
+        memories.create_memory(c.MemoryCreate(project=f"p{i % 3}", narrative=" ".join(
+            words[(i * k) % len(words)] for k in range(1, 6 + i % 4))), ctx)
+    for query in ("refresh token", "queue worker lock", "schema"):
+        hits = search.search(c.SearchIn(query=query, project="p1", mode="fts", limit=50), ctx).results
+        with ctx.store.read() as db:
+            pid = db.execute("select id from projects where name = 'p1'").fetchone()[0]
+            team = [r for r in _unscoped(db, ctx.principal.team_id, query) if r["project_id"] == pid]
+        assert [h.id for h in hits] == [r["id"] for r in team][: len(hits)], query
+
+
+def _unscoped(db, team_id, query):
+    from claude_mem.storage import memories as repo
+    from claude_mem.storage.memories import Filters
+    return repo.search_fts(db, team_id, fts.match_expression(query), Filters(), 1000)
