@@ -385,21 +385,16 @@ def reindex(db: Any, team_id: str | None = None, embed: Embed | None = None) -> 
     return len(rows)
 
 
-def vector_k(limit: int) -> int:
-    """Neighbours to fetch for `limit` results: extra, so that filters applied afterwards
-    (types, files, time, superseded) still fill the page."""
-    return min(4096, max(limit * 4, 64))
-
-
 def search_vector(db: Any, team_id: str, query_vector: bytes, f: Filters, limit: int,
-                  cache: Any = None, hits: list[tuple[int, float]] | None = None) -> list[Any]:
+                  cache: Any = None) -> list[Any]:
     """Nearest memories by cosine distance (KNN inside the team's partition), filtered; each row
-    with `distance`. With a `VectorCache` the scan runs in memory; without one (or over its
-    budget) in sqlite-vec. `hits`: the `vector_k(limit)` neighbours, already found in memory."""
-    k = vector_k(limit)
+    with `distance`. Fetches extra neighbours so that filters applied afterwards still fill `limit`.
+    With a `VectorCache` the scan runs in memory; without one (or over its budget) in sqlite-vec."""
+    k = min(4096, max(limit * 4, 64))
     if f.project_ids is not None and not f.project_ids or f.kinds is not None and not f.kinds:
         return []
-    if hits is None and cache is not None:
+    hits = None
+    if cache is not None:
         import numpy as np
         hits = cache.knn(db, team_id, np.frombuffer(query_vector, dtype=np.float32), k, f.project_ids, f.kinds)
     if hits is None:

@@ -217,12 +217,8 @@ class VectorCache:
         """The k nearest (memory pk, cosine distance), filtered by project and kind; None while the
         team is loading or when it is over the byte budget: use sqlite-vec then."""
         team = self.ready(db, team_id)
-        return None if team is None else self.nearest(team, query, k, project_ids, kinds)
-
-    def nearest(self, team: _Team, query: np.ndarray, k: int, project_ids: list[str] | None = None,
-                kinds: list[str] | None = None) -> list[tuple[int, float]]:
-        """`knn` on a team from `ready`: numpy only, no database, so it can run on another thread
-        while the full-text side of a hybrid search runs in SQLite (both release the GIL)."""
+        if team is None:
+            return None
         n = team.n
         if n == 0:
             return []
