@@ -7,7 +7,8 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,23 @@ class LiveServer:
             self.proc.wait(20)
         except Exception:
             self.proc.kill()
+
+
+@contextmanager
+def api_key_server(data_dir: Path, team: str) -> Iterator[tuple[LiveServer, Any]]:
+    """A live server in api-key mode with `team` created, and an operator context on the same
+    data directory (to create and revoke keys as `claude-mem server api-key` would)."""
+    from claude_mem.handlers import contracts as c
+    from claude_mem.handlers import teams
+    from claude_mem.handlers.context import Principal
+    from claude_mem.runtime.services import Services
+    from claude_mem.runtime.settings import load
+    live = LiveServer(data_dir, CLAUDE_MEM_AUTH_MODE="api-key")
+    operator = Services(load({"CLAUDE_MEM_DATA_DIR": str(data_dir)}), queue=None)
+    try:
+        ctx = operator.context(Principal.local())
+        teams.create_team(c.TeamCreate(name=team), ctx)
+        yield live, ctx
+    finally:
+        live.stop()
+        operator.close()

@@ -19,11 +19,8 @@ from schemathesis.specs.openapi.checks import (
 
 from claude_mem.handlers import contracts as c
 from claude_mem.handlers import teams
-from claude_mem.handlers.context import Principal
 from claude_mem.runtime.openapi import build_openapi
-from claude_mem.runtime.services import Services
-from claude_mem.runtime.settings import load
-from support import LiveServer
+from support import api_key_server
 
 pytestmark = pytest.mark.e2e
 # No 5xx, every status documented, every answer as its schema says, no way in without the key.
@@ -37,18 +34,10 @@ KEY: dict[str, str] = {}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("fuzz") / "data"
-    server = LiveServer(data, CLAUDE_MEM_AUTH_MODE="api-key")
-    operator = Services(load({"CLAUDE_MEM_DATA_DIR": str(data)}), queue=None)
-    try:
-        ctx = operator.context(Principal.local())
-        teams.create_team(c.TeamCreate(name="fuzz"), ctx)
+    with api_key_server(tmp_path_factory.mktemp("fuzz") / "data", "fuzz") as (live, operator):
         KEY["token"] = teams.create_key(c.KeyCreate(team="fuzz", scopes=[
-            "memories:read", "memories:write", "memories:forget", "audit:read", "admin"]), ctx).token
-        yield server
-    finally:
-        server.stop()
-        operator.close()
+            "memories:read", "memories:write", "memories:forget", "audit:read", "admin"]), operator).token
+        yield live
 
 
 # The document the server serves (a test checks they are the same); loaded at import, so the

@@ -15,11 +15,8 @@ import pytest
 
 from claude_mem.handlers import contracts as c
 from claude_mem.handlers import teams
-from claude_mem.handlers.context import Principal
-from claude_mem.runtime.services import Services
-from claude_mem.runtime.settings import load
 from claude_mem.storage.connection import connect
-from support import LiveServer, wait_for
+from support import api_key_server, wait_for
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(os.environ.get("CLAUDE_MEM_TEST_ARTIFACTS",
@@ -29,20 +26,12 @@ FULL = ["memories:read", "memories:write", "memories:forget"]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("viewer") / "data"
-    live = LiveServer(data, CLAUDE_MEM_AUTH_MODE="api-key")
-    operator = Services(load({"CLAUDE_MEM_DATA_DIR": str(data)}), queue=None)
-    try:
-        ctx = operator.context(Principal.local())
-        teams.create_team(c.TeamCreate(name="viewers"), ctx)
-        live.full = teams.create_key(c.KeyCreate(team="viewers", scopes=FULL), ctx).token
-        live.reader = teams.create_key(c.KeyCreate(team="viewers", scopes=["memories:read"]), ctx).token
+    with api_key_server(tmp_path_factory.mktemp("viewer") / "data", "viewers") as (live, operator):
+        live.full = teams.create_key(c.KeyCreate(team="viewers", scopes=FULL), operator).token
+        live.reader = teams.create_key(c.KeyCreate(team="viewers", scopes=["memories:read"]), operator).token
         live.db_path = operator.store.path
-        live.operator = ctx
+        live.operator = operator
         yield live
-    finally:
-        live.stop()
-        operator.close()
 
 
 def _post_event(server, text: str, *, session: str = "viewer-session", tool_use_id: str | None = None) -> dict:
