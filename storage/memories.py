@@ -77,9 +77,15 @@ Embed = Callable[[list[str]], Any]  # texts -> float32 array (n, dimensions)
 
 
 def vector_text(row: Any) -> str:
-    """What a memory's vector is computed from."""
+    """What a memory's vector is computed from. A title cut from the narrative's first line is
+    left out: counted twice, its words would outweigh the rest of a mean-pooled vector (LoCoMo
+    vector recall@5 0.434 with it, 0.452 without)."""
     facts = " ".join(loads(row["facts"], [])[:10])
-    return f"{row['title']}\n{row['subtitle']}\n{row['narrative'][:2000]}\n{facts}"
+    narrative = row["narrative"][:2000]
+    title = row["title"]
+    if title and narrative.lstrip().startswith(title.removesuffix("…").rstrip()):
+        title = ""
+    return f"{title}\n{row['subtitle']}\n{narrative}\n{facts}"
 
 
 def set_vectors(db: Any, rows: list[Any], embed: Embed) -> None:
@@ -351,6 +357,42 @@ def around(db: Any, team_id: str, anchor: Any, before: int, after: int, f: Filte
         " order by m.created_at, m.pk limit ?",
         (*args, anchor["created_at"], anchor["pk"], after)).fetchall()
     return [*reversed(older), anchor, *newer]
+
+
+def neighbours(db: Any, team_id: str, rows: list[Any], window: int) -> dict[int, list[int]]:
+    """For each row, the pks of up to `window` live memories just before and just after it in its
+    stream: its session's memories, or its project's memories without a session when it has none,
+    in (created_at, pk) order. Four short index walks a row (memories_session, memories_unsessioned)."""
+    before_s = ("select pk from memories where session_id = ? and forgotten_at is null"
+                " and (created_at, pk) < (?, ?) order by created_at desc, pk desc limit ?")
+    after_s = ("select pk from memories where session_id = ? and forgotten_at is null"
+               " and (created_at, pk) > (?, ?) order by created_at, pk limit ?")
+    before_p = ("select pk from memories where team_id = ? and project_id = ? and session_id is null"
+                " and forgotten_at is null and (created_at, pk) < (?, ?)"
+                " order by created_at desc, pk desc limit ?")
+    after_p = ("select pk from memories where team_id = ? and project_id = ? and session_id is null"
+               " and forgotten_at is null and (created_at, pk) > (?, ?) order by created_at, pk limit ?")
+    out: dict[int, list[int]] = {}
+    for row in rows:
+        if row["session_id"] is not None:
+            key: tuple[Any, ...] = (row["session_id"],)
+            sqls = (before_s, after_s)
+        else:
+            key = (team_id, row["project_id"])
+            sqls = (before_p, after_p)
+        out[row["pk"]] = [r[0] for sql in sqls
+                          for r in db.execute(sql, (*key, row["created_at"], row["pk"], window))]
+    return out
+
+
+def rows_matching(db: Any, team_id: str, pks: list[int], f: Filters) -> list[Any]:
+    """The rows of `pks` that pass the filters, in no particular order."""
+    if not pks:
+        return []
+    where, args = _where(team_id, f)
+    return db.execute(
+        f"with c(pk) as (values {','.join(['(?)'] * len(pks))})"
+        f" select m.* from c cross join memories m on m.pk = c.pk where {where}", (*pks, *args)).fetchall()
 
 
 def ids_matching(db: Any, team_id: str, f: Filters) -> list[str]:

@@ -171,3 +171,41 @@ def _unscoped(db, team_id, query):
     from claude_mem.storage import memories as repo
     from claude_mem.storage.memories import Filters
     return repo.search_fts(db, team_id, fts.match_expression(query), Filters(), 1000)
+
+
+def test_neighbours_follow_the_session_stream_through_equal_times(tmp_path):
+    """Neighbours are ordered by (created_at, pk): memories written in the same millisecond keep
+    their order; a session's stream and the project's session-less stream never mix; forgotten
+    memories are skipped."""
+    from claude_mem.storage import memories as repo
+    store = Store(tmp_path / "n.db")
+    with store.write() as db:
+        db.execute("insert into orgs values ('org_1', 'o', 0)")
+        db.execute("insert into teams values ('team_1', 'org_1', 't', 0)")
+        db.execute("insert into projects (id, team_id, name, created_at) values ('prj_a', 'team_1', 'a', 0)")
+        db.execute("insert into sessions (id, team_id, project_id, external_id, platform, status, started_at)"
+                   " values ('ses_1', 'team_1', 'prj_a', 'x', 'claude-code', 'active', 0)")
+        layout = [(1, "ses_1", 5), (2, None, 5), (3, "ses_1", 5), (4, "ses_1", 5), (5, None, 5),
+                  (6, "ses_1", 5), (7, "ses_1", 6), (8, None, 7), (9, "ses_1", 9)]
+        for pk, sid, at in layout:
+            db.execute("insert into memories (pk, id, team_id, project_id, session_id, kind, content_hash,"
+                       " created_at, updated_at, forgotten_at) values (?, ?, 'team_1', 'prj_a', ?, 'note', ?, ?, ?, ?)",
+                       (pk, f"mem_{pk}", sid, f"h{pk}", at, at, 1 if pk == 6 else None))
+    with store.read() as db:
+        rows = {r["pk"]: r for r in db.execute("select * from memories")}
+        near = repo.neighbours(db, "team_1", [rows[4], rows[5], rows[1]], 2)
+    assert near[4] == [3, 1, 7, 9]  # 6 is forgotten; 2 and 5 have no session
+    assert near[5] == [2, 8]
+    assert near[1] == [3, 4]
+    store.close()
+
+
+def test_a_title_cut_from_the_narrative_is_embedded_once():
+    """Counted twice, a derived title's words outweigh the rest of a mean-pooled vector."""
+    from claude_mem.storage.memories import vector_text
+    row = {"title": "Caroline: I went to a support group yesterday and it was so powerful, honest…",
+           "subtitle": "", "narrative": "Caroline: I went to a support group yesterday and it was so powerful,"
+           " honestly the best thing I did this year.", "facts": "[]"}
+    assert vector_text(row).count("support group") == 1
+    own = dict(row, title="Support groups")
+    assert vector_text(own).startswith("Support groups\n")
