@@ -42,6 +42,14 @@ def filters_for(ctx: Context, db: Any, req: c.SearchIn) -> Filters:
 RRF_K = 10  # measured on LoCoMo (bench/locomo.py): a small k trusts the top of each list more
 VECTOR_WEIGHT = 0.5  # the dense list counts half: measured best on LoCoMo (bench/locomo.py)
 CANDIDATES = 50
+# Session context: a memory is read in the conversation around it. The best hits lend a share of
+# their score to the memories next to them in their session (the answer after the question that
+# matched, the fix after the failing test), never lifting one past the hit that lent it. Measured
+# on LoCoMo (bench/locomo.py): recall@5 0.558 -> 0.616, recall@10 0.647 -> 0.710, alike on either
+# half of its conversations.
+CONTEXT_SOURCES = 10
+CONTEXT_WINDOW = 2
+CONTEXT_SHARE = 0.4
 
 
 def run_search(ctx: Context, db: Any, req: c.SearchIn) -> tuple[list[c.SearchHit], str]:
@@ -72,10 +80,37 @@ def run_search(ctx: Context, db: Any, req: c.SearchIn) -> tuple[list[c.SearchHit
     for rank, (r, _) in enumerate(vec_rows):
         scores[r["id"]] = scores.get(r["id"], 0.0) + VECTOR_WEIGHT / (RRF_K + rank + 1)
         rows.setdefault(r["id"], r)
+    _spread_to_neighbours(db, team, f, scores, rows)
     ranked = sorted(scores, key=lambda mid: (-scores[mid], mid))[: req.limit]
     snips = memories_repo.snippets(db, req.query, match, [rows[mid] for mid in ranked if mid in from_fts]) \
         if match else {}
     return [_hit(rows[mid], snips.get(rows[mid]["pk"]), round(scores[mid], 6)) for mid in ranked], mode
+
+
+def _spread_to_neighbours(db: Any, team: str, f: Filters, scores: dict[str, float],
+                          rows: dict[str, Any]) -> None:
+    """Add CONTEXT_SHARE of each top hit's score to the memories within CONTEXT_WINDOW of it in
+    its session, up to just under the best hit that lent to each; neighbours that were not
+    candidates come in when they pass the filters. Updates `scores` and `rows`."""
+    sources = sorted(scores, key=lambda mid: (-scores[mid], mid))[:CONTEXT_SOURCES]
+    near = memories_repo.neighbours(db, team, [rows[mid] for mid in sources], CONTEXT_WINDOW)
+    by_pk = {r["pk"]: r for r in rows.values()}
+    missing = {pk for pks in near.values() for pk in pks if pk not in by_pk}
+    for r in memories_repo.rows_matching(db, team, sorted(missing), f):
+        by_pk[r["pk"]] = r
+    lent: dict[str, float] = {}
+    ceiling: dict[str, float] = {}
+    for mid in sources:
+        for pk in near[rows[mid]["pk"]]:
+            r = by_pk.get(pk)
+            if r is None:  # filtered out
+                continue
+            rows.setdefault(r["id"], r)
+            lent[r["id"]] = lent.get(r["id"], 0.0) + CONTEXT_SHARE * scores[mid]
+            ceiling[r["id"]] = max(ceiling.get(r["id"], 0.0), scores[mid] * 0.999)
+    for mid, extra in lent.items():
+        own = scores.get(mid, 0.0)
+        scores[mid] = max(own, min(own + extra, ceiling[mid]))
 
 
 def _fts(db: Any, team: str, query: str, match: str, f: Filters, depth: int) -> list[Any]:

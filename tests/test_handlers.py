@@ -365,3 +365,34 @@ def test_an_empty_list_serves_nothing_and_writes_no_audit_row(ctx):
     after_write = count()
     assert len(memories.list_memories(c.MemoryListIn(project="nothing-here"), ctx).memories) == 1
     assert count() == after_write + 1
+
+
+def _session(ctx, external):
+    return sessions.start_session(c.SessionStart(project="acme", content_session_id=external), ctx).session.id
+
+
+def test_hybrid_search_brings_in_the_conversation_around_a_hit(ctx):
+    """The answer that follows a matching question shares no word with the query; hybrid search
+    ranks it right after the hit, fts mode does not; a neighbour in another session, a forgotten
+    neighbour and a filtered-out neighbour are never brought in."""
+    add = lambda text, sid, **kw: memories.create_memory(  # noqa: E731
+        c.MemoryCreate(project="acme", narrative=text, session_id=sid, **kw), ctx).memory
+    one, two = _session(ctx, "one"), _session(ctx, "two")
+    gone = add("Caroline: I painted the fence blue", one)
+    question = add("Caroline: What are your plans for the summer holidays?", one)
+    answer = add("Melanie: We are taking the kids camping by the lake", one, kind="decision")
+    add("Caroline: That sounds lovely, send photos", one)
+    far = add("Melanie: The lake trip was last year too", one)  # three steps away
+    other = add("Melanie: Our neighbours went camping as well", two)
+    for i in range(8):
+        add(f"Melanie: Dinner number {i} was pasta with tomato sauce", two)
+    memories.forget(c.ForgetIn(ids=[gone.id]), ctx)
+
+    hybrid = [h.id for h in search.search(c.SearchIn(query="summer holidays plans"), ctx).results]
+    assert hybrid[:2] == [question.id, answer.id]
+    assert gone.id not in hybrid
+    fts_only = [h.id for h in search.search(c.SearchIn(query="summer holidays plans", mode="fts"), ctx).results]
+    assert fts_only == [question.id]
+    notes = [h.id for h in search.search(c.SearchIn(query="summer holidays plans", kinds=["note"]), ctx).results]
+    assert answer.id not in notes and question.id in notes
+    assert far.id != hybrid[2] and other.id != hybrid[2]
