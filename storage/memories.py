@@ -359,29 +359,34 @@ def around(db: Any, team_id: str, anchor: Any, before: int, after: int, f: Filte
     return [*reversed(older), anchor, *newer]
 
 
+_BEFORE = "select * from (select {src} as src, pk from memories where {stream} and forgotten_at is null" \
+    " and (created_at, pk) < (?, ?) order by created_at desc, pk desc limit {n})"
+_AFTER = "select * from (select {src} as src, pk from memories where {stream} and forgotten_at is null" \
+    " and (created_at, pk) > (?, ?) order by created_at, pk limit {n})"
+_SESSION = "session_id = ?"
+_UNSESSIONED = "team_id = ? and project_id = ? and session_id is null"
+
+
 def neighbours(db: Any, team_id: str, rows: list[Any], window: int) -> dict[int, list[int]]:
     """For each row, the pks of up to `window` live memories just before and just after it in its
     stream: its session's memories, or its project's memories without a session when it has none,
-    in (created_at, pk) order. Four short index walks a row (memories_session, memories_unsessioned)."""
-    before_s = ("select pk from memories where session_id = ? and forgotten_at is null"
-                " and (created_at, pk) < (?, ?) order by created_at desc, pk desc limit ?")
-    after_s = ("select pk from memories where session_id = ? and forgotten_at is null"
-               " and (created_at, pk) > (?, ?) order by created_at, pk limit ?")
-    before_p = ("select pk from memories where team_id = ? and project_id = ? and session_id is null"
-                " and forgotten_at is null and (created_at, pk) < (?, ?)"
-                " order by created_at desc, pk desc limit ?")
-    after_p = ("select pk from memories where team_id = ? and project_id = ? and session_id is null"
-               " and forgotten_at is null and (created_at, pk) > (?, ?) order by created_at, pk limit ?")
-    out: dict[int, list[int]] = {}
+    in (created_at, pk) order. One statement of short index walks (memories_session,
+    memories_unsessioned), nearest first on each side."""
+    out: dict[int, list[int]] = {row["pk"]: [] for row in rows}
+    if not rows:
+        return out
+    parts: list[str] = []
+    args: list[Any] = []
     for row in rows:
         if row["session_id"] is not None:
-            key: tuple[Any, ...] = (row["session_id"],)
-            sqls = (before_s, after_s)
+            stream, key = _SESSION, [row["session_id"]]
         else:
-            key = (team_id, row["project_id"])
-            sqls = (before_p, after_p)
-        out[row["pk"]] = [r[0] for sql in sqls
-                          for r in db.execute(sql, (*key, row["created_at"], row["pk"], window))]
+            stream, key = _UNSESSIONED, [team_id, row["project_id"]]
+        for template in (_BEFORE, _AFTER):
+            parts.append(template.format(src=int(row["pk"]), stream=stream, n=int(window)))
+            args += [*key, row["created_at"], row["pk"]]
+    for src, pk in db.execute(" union all ".join(parts), args):
+        out[src].append(pk)
     return out
 
 
