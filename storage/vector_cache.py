@@ -220,6 +220,22 @@ class VectorCache:
             self._start_load(team_id)
             return None
 
+    def cosine(self, db: Any, team_id: str, query: np.ndarray, pks: list[int]) -> list[float] | None:
+        """The query's cosine similarity to each memory of `pks` (-1.0 for one without a vector);
+        None while the team is loading or over the byte budget."""
+        team = self.ready(db, team_id)
+        if team is None:
+            return None
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        q = q / (float(np.linalg.norm(q)) or 1.0)
+        have = team.pks[: team.n]  # ascending: loads and appends both read in pk order
+        want = np.asarray(pks, dtype=np.int64)
+        at = np.minimum(np.searchsorted(have, want), max(team.n - 1, 0))
+        found = have[at] == want if team.n else np.zeros(len(want), bool)
+        sims = np.full(len(want), -1.0, np.float32)
+        sims[found] = team.matrix[at[found]] @ q
+        return sims.tolist()
+
     def knn(self, db: Any, team_id: str, query: np.ndarray, k: int, project_ids: list[str] | None = None,
             kinds: list[str] | None = None) -> list[tuple[int, float]] | None:
         """The k nearest (memory pk, cosine distance), filtered by project and kind; None while the

@@ -138,3 +138,36 @@ def test_the_sign_code_shortlist_keeps_the_exact_top_ten(filled, monkeypatch):
         found += len({m for m, _ in cached} & {m for m, _ in plain})
         total += len(plain)
     assert found / total >= 0.8
+
+
+def test_cosine_reads_the_similarity_of_given_memories(filled):
+    services, ctx = filled
+    team = ctx.principal.team_id
+    qv = ctx.embed(["refresh token cache"])[0]
+    with services.store.read() as db:
+        rows = db.execute("select pk, id from memories order by pk desc limit 7").fetchall()
+        sims = services.vectors.cosine(db, team, qv, [r["pk"] for r in rows] + [10**9])
+        plain = repo.search_vector(db, team, qv.tobytes(), Filters(), 300, cache=None)
+    distance = {r["pk"]: d for r, d in plain}
+    assert sims[-1] == -1.0  # no such memory: no vector
+    assert [round(s, 4) for s in sims[:-1]] == [round(1.0 - distance[r["pk"]], 4) for r in rows]
+
+
+def test_hybrid_orders_memories_with_every_word_by_meaning_when_they_fill_the_list(filled, monkeypatch):
+    """Past CANDIDATES memories holding every query word, hybrid search orders them by the
+    query's cosine instead of BM25; filters still apply and the team's other memories still fuse in."""
+    services, ctx = filled
+    monkeypatch.setattr(search, "CANDIDATES", 20)
+    team = ctx.principal.team_id
+    query = "deploy schema"
+    with services.store.read() as db:
+        every = [r["pk"] for r in repo.search_fts(db, team, '"deploy" AND "schema"', Filters(), 1000)]
+    assert len(every) >= search.CANDIDATES  # the case under test
+    first = search.search(c.SearchIn(query=query, limit=10), ctx).results[0]
+    with services.store.read() as db:
+        sims = services.vectors.cosine(db, team, ctx.embed([query])[0], every)
+        best = db.execute("select id from memories where pk = ?", (every[max(range(len(every)), key=lambda i: (sims[i], -every[i]))],)).fetchone()[0]
+    assert first.id == best
+    memories.forget(c.ForgetIn(ids=[best]), ctx)
+    after = [h.id for h in search.search(c.SearchIn(query=query, limit=10), ctx).results]
+    assert best not in after and after
