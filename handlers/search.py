@@ -127,15 +127,23 @@ def _fts_for_hybrid(ctx: Context, db: Any, team: str, query: str, match: str, f:
     every = fts.match_all_expression(query)
     if every is None or ctx.vectors is None:
         return _fts(db, team, query, match, f, depth)
-    pks = memories_repo.fts_matches(db, team, every, f, MATCHES_MAX)
-    if len(pks) < depth:
+    import numpy as np
+    pks = memories_repo.fts_rowids(db, every, f.project_ids)
+    sims = ctx.vectors.cosine(db, team, query_vector, pks) if depth <= len(pks) <= MATCHES_MAX else None
+    if sims is not None:
+        mine = np.flatnonzero(np.isfinite(sims))  # the team's memories with a vector
+        if len(mine) >= depth:
+            order = mine[np.lexsort((np.asarray(pks)[mine], -sims[mine]))]  # most similar first
+            out: list[Any] = []
+            for start in range(0, len(order), 2 * depth):  # filters are applied page by page
+                page = [(pks[i], float(sims[i])) for i in order[start:start + 2 * depth]]
+                found = {r["pk"]: r for r in memories_repo.rows_matching(db, team, [pk for pk, _ in page], f)}
+                out += [memories_repo.Scored(found[pk], -sim) for pk, sim in page if pk in found]
+                if len(out) >= depth:
+                    return out[:depth]
+    if len(pks) < depth:  # too few with every word: BM25 over the memories with any word
         return memories_repo.search_fts(db, team, match, f, depth)
-    sims = ctx.vectors.cosine(db, team, query_vector, pks) if len(pks) <= MATCHES_MAX else None
-    if sims is None:  # vectors still loading, or past MATCHES_MAX
-        return memories_repo.search_fts(db, team, every, f, depth)
-    best = sorted(range(len(pks)), key=lambda i: (-sims[i], pks[i]))[:depth]
-    found = {r["pk"]: r for r in memories_repo.rows_matching(db, team, [pks[i] for i in best], f)}
-    return [memories_repo.Scored(found[pks[i]], -sims[i]) for i in best if pks[i] in found]
+    return _fts(db, team, query, match, f, depth)
 
 
 def _fts(db: Any, team: str, query: str, match: str, f: Filters, depth: int) -> list[Any]:

@@ -128,17 +128,18 @@ def _close(term: str, word: str) -> bool:
     return common >= max(4, min(len(term), len(word)) - 3)
 
 
-def snippet(text: str, terms: list[str], size: int = 16) -> str | None:
+def snippet(text: str, terms: list[str], size: int = 16, memo: dict[str, int] | None = None) -> str | None:
     """The `size`-word window of `text` with the most distinct query terms, matched words in
     [brackets], elided ends marked with …; what FTS5's snippet() gives, without asking SQLite to
     run the query again for every row. None when no term is in the first SNIPPET_SCAN_CHARS
-    (FTS5 is asked then)."""
+    (FTS5 is asked then). `memo` carries word matches over from the page's other snippets."""
     words = list(_WORD.finditer(text[:SNIPPET_SCAN_CHARS]))
     if not words:
         return None
     exact = {t: i for i, t in reversed(list(enumerate(terms)))}
     heads = {t[:4] for t in terms if len(t) >= 4}
-    memo: dict[str, int] = {}
+    if memo is None:
+        memo = {}
 
     def match(word: str) -> int:
         found = memo.get(word)
@@ -158,7 +159,8 @@ def snippet(text: str, terms: list[str], size: int = 16) -> str | None:
             memo[word] = found
         return found
 
-    hit = [match(w.group()) for w in words]  # per word: the index of the term it matches, or -1
+    # per word: the index of the term it matches, or -1
+    hit = [memo[g] if g in memo else match(g) for g in (w.group() for w in words)]
     if not any(h >= 0 for h in hit):
         return None
     best, best_score = 0, -1

@@ -220,9 +220,9 @@ class VectorCache:
             self._start_load(team_id)
             return None
 
-    def cosine(self, db: Any, team_id: str, query: np.ndarray, pks: list[int]) -> list[float] | None:
-        """The query's cosine similarity to each memory of `pks` (-1.0 for one without a vector);
-        None while the team is loading or over the byte budget."""
+    def cosine(self, db: Any, team_id: str, query: np.ndarray, pks: list[int]) -> np.ndarray | None:
+        """The query's cosine similarity to each memory of `pks`: -inf for one that is not the
+        team's or has no vector; None while the team is loading or over the byte budget."""
         team = self.ready(db, team_id)
         if team is None:
             return None
@@ -232,9 +232,9 @@ class VectorCache:
         want = np.asarray(pks, dtype=np.int64)
         at = np.minimum(np.searchsorted(have, want), max(team.n - 1, 0))
         found = have[at] == want if team.n else np.zeros(len(want), bool)
-        sims = np.full(len(want), -1.0, np.float32)
+        sims = np.full(len(want), -np.inf, np.float32)
         sims[found] = team.matrix[at[found]] @ q
-        return sims.tolist()
+        return sims
 
     def knn(self, db: Any, team_id: str, query: np.ndarray, k: int, project_ids: list[str] | None = None,
             kinds: list[str] | None = None) -> list[tuple[int, float]] | None:

@@ -149,25 +149,37 @@ def test_cosine_reads_the_similarity_of_given_memories(filled):
         sims = services.vectors.cosine(db, team, qv, [r["pk"] for r in rows] + [10**9])
         plain = repo.search_vector(db, team, qv.tobytes(), Filters(), 300, cache=None)
     distance = {r["pk"]: d for r, d in plain}
-    assert sims[-1] == -1.0  # no such memory: no vector
-    assert [round(s, 4) for s in sims[:-1]] == [round(1.0 - distance[r["pk"]], 4) for r in rows]
+    assert sims[-1] == -np.inf  # no such memory (or another team's): no similarity
+    assert [round(float(s), 4) for s in sims[:-1]] == [round(1.0 - distance[r["pk"]], 4) for r in rows]
 
 
 def test_hybrid_orders_memories_with_every_word_by_meaning_when_they_fill_the_list(filled, monkeypatch):
     """Past CANDIDATES memories holding every query word, hybrid search orders them by the
-    query's cosine instead of BM25; filters still apply and the team's other memories still fuse in."""
+    query's cosine instead of BM25; another team's memories with the same words never come
+    back, filters still apply, and forgotten memories leave."""
+    from claude_mem.handlers.context import Principal
+    from claude_mem.storage import teams
     services, ctx = filled
     monkeypatch.setattr(search, "CANDIDATES", 20)
     team = ctx.principal.team_id
+    with services.store.write() as db:
+        other_team = teams.create(db, "elsewhere", 0)["id"]
+    other = services.context(Principal(team_id=other_team, scopes=frozenset({"admin"})))
+    for i in range(40):
+        memories.create_memory(c.MemoryCreate(project="p0", narrative=f"deploy schema secret {i}"), other)
     query = "deploy schema"
     with services.store.read() as db:
         every = [r["pk"] for r in repo.search_fts(db, team, '"deploy" AND "schema"', Filters(), 1000)]
+        ids = dict(db.execute("select pk, id from memories"))
     assert len(every) >= search.CANDIDATES  # the case under test
-    first = search.search(c.SearchIn(query=query, limit=10), ctx).results[0]
     with services.store.read() as db:
         sims = services.vectors.cosine(db, team, ctx.embed([query])[0], every)
-        best = db.execute("select id from memories where pk = ?", (every[max(range(len(every)), key=lambda i: (sims[i], -every[i]))],)).fetchone()[0]
-    assert first.id == best
-    memories.forget(c.ForgetIn(ids=[best]), ctx)
+    by_meaning = [ids[every[i]] for i in sorted(range(len(every)), key=lambda i: (-sims[i], every[i]))]
+    hits = search.search(c.SearchIn(query=query, limit=10), ctx).results
+    assert hits[0].id == by_meaning[0]
+    assert all("secret" not in h.snippet for h in hits)
+    decisions = search.search(c.SearchIn(query=query, limit=10, kinds=["decision"]), ctx).results
+    assert decisions and all(h.kind == "decision" for h in decisions)
+    memories.forget(c.ForgetIn(ids=[by_meaning[0]]), ctx)
     after = [h.id for h in search.search(c.SearchIn(query=query, limit=10), ctx).results]
-    assert best not in after and after
+    assert after[0] == by_meaning[1]
