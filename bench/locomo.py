@@ -124,7 +124,9 @@ def main() -> None:
             f" {statistics.median(latency[m]):.1f} |" for m in modes]
     body = (f"{turns_loaded} turns of the 10 LoCoMo conversations loaded through `POST /v1/memories`; "
             f"{questions} questions\n(categories 1-4, evidence resolvable) asked through `POST /v1/search` "
-            "with limit 10, each within its\nconversation's project. Recall of the evidence turns:\n\n"
+            "with limit 10, each within its\nconversation's project. The turns carry no session, so each "
+            "project's turns form one stream,\nin order: the stream hybrid search reads a hit's "
+            "neighbours from. Recall of the evidence turns:\n\n"
             "| mode | recall@5 | recall@10 | median ms per search (HTTP) |\n|---|---|---|---|\n" + "\n".join(rows))
     write_section("LoCoMo retrieval", body)
 
