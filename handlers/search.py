@@ -43,6 +43,7 @@ RRF_K = 10  # measured on LoCoMo (bench/locomo.py): a small k trusts the top of 
 VECTOR_WEIGHT = 0.5  # the dense list counts half: measured best on LoCoMo (bench/locomo.py)
 CANDIDATES = 50
 MATCHES_MAX = 20_000  # every-word matches ordered by meaning in hybrid search; past it, BM25
+PAGES_MAX = 4  # pages of them read through the filters before BM25 with the filters in SQL takes over
 # Session context: a memory is read in the conversation around it. The best hits lend a share of
 # their score to the memories next to them in their session (the answer after the question that
 # matched, the fix after the failing test), never lifting one past the hit that lent it. Measured
@@ -125,7 +126,8 @@ def _fts_for_hybrid(ctx: Context, db: Any, team: str, query: str, match: str, f:
     and lengths, and it costs a few microseconds a memory, most of a search when a thousand
     match at 100k memories. With fewer, BM25 ranks the memories with any word, as `fts` does."""
     every = fts.match_all_expression(query)
-    if every is None or ctx.vectors is None:
+    if every is None or ctx.vectors is None or (
+            f.project_ids and fts.within_projects(every, f.project_ids) == every):  # unscoped by FTS5
         return _fts(db, team, query, match, f, depth)
     import numpy as np
     pks = memories_repo.fts_rowids(db, every, f.project_ids)
@@ -135,7 +137,7 @@ def _fts_for_hybrid(ctx: Context, db: Any, team: str, query: str, match: str, f:
         if len(mine) >= depth:
             order = mine[np.lexsort((np.asarray(pks)[mine], -sims[mine]))]  # most similar first
             out: list[Any] = []
-            for start in range(0, len(order), 2 * depth):  # filters are applied page by page
+            for start in range(0, min(len(order), PAGES_MAX * 2 * depth), 2 * depth):  # filters, page by page
                 page = [(pks[i], float(sims[i])) for i in order[start:start + 2 * depth]]
                 found = {r["pk"]: r for r in memories_repo.rows_matching(db, team, [pk for pk, _ in page], f)}
                 out += [memories_repo.Scored(found[pk], -sim) for pk, sim in page if pk in found]

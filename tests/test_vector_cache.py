@@ -180,6 +180,7 @@ def test_hybrid_orders_memories_with_every_word_by_meaning_when_they_fill_the_li
     assert all("secret" not in h.snippet for h in hits)
     decisions = search.search(c.SearchIn(query=query, limit=10, kinds=["decision"]), ctx).results
     assert decisions and all(h.kind == "decision" for h in decisions)
+    assert search.search(c.SearchIn(query=query, limit=10, until_epoch=1), ctx).results == []
     memories.forget(c.ForgetIn(ids=[by_meaning[0]]), ctx)
     after = [h.id for h in search.search(c.SearchIn(query=query, limit=10), ctx).results]
     assert after[0] == by_meaning[1]
