@@ -60,17 +60,18 @@ class _Budget:
 def build_context(req: c.ContextIn, ctx: Context) -> c.ContextOut:
     budget_tokens = req.token_budget or ctx.settings.context_tokens
     team = ctx.principal.team_id
-    with ctx.store.write() as db:
+    with ctx.store.read() as db:  # a snapshot: the pack never holds the write lock while it searches
         project = resolve_project(ctx, db, name=req.project, project_id=req.project_id)
         summaries = memories_repo.recent(db, team, Filters(project_ids=[project["id"]], kinds=["summary"]), 3)
         relevant: list[Any] = []
         if req.query or req.files:
             hits, _ = run_search(ctx, db, c.SearchIn(query=req.query or "", project_id=project["id"],
-                                                       files=req.files, limit=8))
+                                                       files=req.files, limit=8), snippets=False)
             relevant = memories_repo.get_many(db, team, [h.id for h in hits])
         recent = memories_repo.recent(db, team, Filters(project_ids=[project["id"]],
                                                         kinds=["observation", "decision", "note"]), 40)
-        text, ids = _render(project["name"], summaries, relevant, recent, budget_tokens)
+    text, ids = _render(project["name"], summaries, relevant, recent, budget_tokens)
+    with ctx.store.write() as db:
         record(ctx, db, "memory.served", count=len(ids), detail={"via": "context"})
     return c.ContextOut(context=text, tokens=estimate_tokens(text), memory_ids=ids)
 

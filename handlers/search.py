@@ -44,6 +44,7 @@ VECTOR_WEIGHT = 0.5  # the dense list counts half: measured best on LoCoMo (benc
 CANDIDATES = 50
 MATCHES_MAX = 20_000  # every-word matches ordered by meaning in hybrid search; past it, BM25
 PAGES_MAX = 4  # pages of them read through the filters before BM25 with the filters in SQL takes over
+RARE_MAX = 1_000  # a word in this many memories or more is common: see _any_words
 # Session context: a memory is read in the conversation around it. The best hits lend a share of
 # their score to the memories next to them in their session (the answer after the question that
 # matched, the fix after the failing test), never lifting one past the hit that lent it. Measured
@@ -54,8 +55,10 @@ CONTEXT_WINDOW = 2
 CONTEXT_SHARE = 0.4
 
 
-def run_search(ctx: Context, db: Any, req: c.SearchIn) -> tuple[list[c.SearchHit], str]:
-    """The ranked hits and the mode actually used: `fts` when there is no vector index."""
+def run_search(ctx: Context, db: Any, req: c.SearchIn, *,
+               snippets: bool = True) -> tuple[list[c.SearchHit], str]:
+    """The ranked hits and the mode actually used: `fts` when there is no vector index. Without
+    `snippets` (the context pack renders whole memories) no snippet is cut."""
     f = filters_for(ctx, db, req)
     team = ctx.principal.team_id
     match = fts.match_expression(req.query)
@@ -66,7 +69,7 @@ def run_search(ctx: Context, db: Any, req: c.SearchIn) -> tuple[list[c.SearchHit
     depth = max(req.limit, CANDIDATES) if mode == "hybrid" else req.limit
     if mode == "fts":
         fts_rows = _fts(db, team, req.query, match, f, depth) if match else []
-        snips = memories_repo.snippets(db, req.query, match, fts_rows)
+        snips = memories_repo.snippets(db, req.query, match, fts_rows) if snippets else {}
         return [_hit(r, snips.get(r["pk"]), round(-r["rank"], 6)) for r in fts_rows], mode
     query_vector = ctx.embed([req.query])[0]
     fts_rows = _fts_for_hybrid(ctx, db, team, req.query, match, f, depth, query_vector) \
@@ -88,7 +91,7 @@ def run_search(ctx: Context, db: Any, req: c.SearchIn) -> tuple[list[c.SearchHit
     _spread_to_neighbours(db, team, f, scores, rows)
     ranked = sorted(scores, key=lambda mid: (-scores[mid], mid))[: req.limit]
     snips = memories_repo.snippets(db, req.query, match, [rows[mid] for mid in ranked if mid in from_fts]) \
-        if match else {}
+        if match and snippets else {}
     return [_hit(rows[mid], snips.get(rows[mid]["pk"]), round(scores[mid], 6)) for mid in ranked], mode
 
 
@@ -120,44 +123,71 @@ def _spread_to_neighbours(db: Any, team: str, f: Filters, scores: dict[str, floa
 
 def _fts_for_hybrid(ctx: Context, db: Any, team: str, query: str, match: str, f: Filters, depth: int,
                     query_vector: Any) -> list[Any]:
-    """The full-text list of a hybrid search. When the memories with every query word fill it,
-    they are put in order of meaning (the query vector's cosine, from the in-memory vectors)
-    rather than by BM25: among memories that all hold every word, BM25 only weighs word counts
-    and lengths, and it costs a few microseconds a memory, most of a search when a thousand
-    match at 100k memories. With fewer, BM25 ranks the memories with any word, as `fts` does."""
+    """The full-text list of a hybrid search. The memories with every query word come first, in
+    order of meaning (the query vector's cosine, from the in-memory vectors) rather than by BM25:
+    among memories that all hold every word, BM25 only weighs word counts and lengths, and it
+    costs a few microseconds a memory, most of a search when a thousand match at 100k memories.
+    When they do not fill the list, `_any_words` adds the memories with some of the words."""
     every = fts.match_all_expression(query)
     if every is None or ctx.vectors is None or (
             f.project_ids and fts.within_projects(every, f.project_ids) == every):  # unscoped by FTS5
-        return _fts(db, team, query, match, f, depth)
+        return _fts(db, team, query, match, f, depth, exhaustive=False)
     import numpy as np
     pks = memories_repo.fts_rowids(db, every, f.project_ids)
-    sims = ctx.vectors.cosine(db, team, query_vector, pks) if depth <= len(pks) <= MATCHES_MAX else None
-    if sims is not None:
-        mine = np.flatnonzero(np.isfinite(sims))  # the team's memories with a vector
-        if len(mine) >= depth:
-            order = mine[np.lexsort((np.asarray(pks)[mine], -sims[mine]))]  # most similar first
-            out: list[Any] = []
-            for start in range(0, min(len(order), PAGES_MAX * 2 * depth), 2 * depth):  # filters, page by page
-                page = [(pks[i], float(sims[i])) for i in order[start:start + 2 * depth]]
-                found = {r["pk"]: r for r in memories_repo.rows_matching(db, team, [pk for pk, _ in page], f)}
-                out += [memories_repo.Scored(found[pk], -sim) for pk, sim in page if pk in found]
-                if len(out) >= depth:
-                    return out[:depth]
-    if len(pks) < depth:  # too few with every word: BM25 over the memories with any word
-        return memories_repo.search_fts(db, team, match, f, depth)
-    return _fts(db, team, query, match, f, depth)
+    sims = ctx.vectors.cosine(db, team, query_vector, pks) if len(pks) <= MATCHES_MAX else None
+    if sims is None:  # vectors still loading, or past MATCHES_MAX
+        return _fts(db, team, query, match, f, depth, exhaustive=False)
+    mine = np.flatnonzero(np.isfinite(sims))  # the team's memories with a vector
+    order = mine[np.lexsort((np.asarray(pks)[mine], -sims[mine]))]  # most similar first
+    first: list[Any] = []
+    step = depth + 16  # most pass the filters: a page, and more only if needed
+    for start in range(0, min(len(order), PAGES_MAX * step), step):  # the filters, page by page
+        page = [(pks[i], float(sims[i])) for i in order[start:start + step]]
+        found = {r["pk"]: r for r in memories_repo.rows_matching(db, team, [pk for pk, _ in page], f)}
+        first += [memories_repo.Scored(found[pk], -sim) for pk, sim in page if pk in found]
+        if len(first) >= depth:
+            return first[:depth]
+    if len(order) > PAGES_MAX * step:  # filters that keep few of many: let SQL apply them
+        return _fts(db, team, query, match, f, depth, exhaustive=False)
+    return _any_words(db, team, query, match, f, depth, first, exhaustive=False)
 
 
-def _fts(db: Any, team: str, query: str, match: str, f: Filters, depth: int) -> list[Any]:
+def _fts(db: Any, team: str, query: str, match: str, f: Filters, depth: int, exhaustive: bool = True) -> list[Any]:
     """BM25 over the memories with every query word first: when they fill the page, the much
     larger set with any word need not be scored (BM25 ranks most of it below them; a memory with
     fewer but rarer words can be missed, which the vector side of hybrid search makes up for)."""
     every = fts.match_all_expression(query)
+    first: list[Any] = []
     if every is not None:
-        rows = memories_repo.search_fts(db, team, every, f, depth)
-        if len(rows) >= depth:
-            return rows
-    return memories_repo.search_fts(db, team, match, f, depth)
+        first = memories_repo.search_fts(db, team, every, f, depth)
+        if len(first) >= depth:
+            return first
+    return _any_words(db, team, query, match, f, depth, first, exhaustive)
+
+
+def _any_words(db: Any, team: str, query: str, match: str, f: Filters, depth: int, first: list[Any],
+               exhaustive: bool) -> list[Any]:
+    """Fill the full-text list past `first` (the memories with every word) with BM25 over the
+    memories with any word. A word held by RARE_MAX memories or more is left out of that when
+    the query has rarer words: BM25 weighs it little, and scoring the tens of thousands of
+    memories a common word is in would take most of a second at 100k memories. `first` then
+    leads and the memories with a rarer word follow. When that still leaves the list short,
+    every word is scored if `exhaustive` (`fts` mode, which promises every lexical match);
+    hybrid search keeps the short list, and its vector list fills the rest."""
+    terms = fts.query_terms(query)
+    rare = [t for t in terms
+            if memories_repo.fts_count_upto(db, fts.any_of([t]), f.project_ids, RARE_MAX) < RARE_MAX]
+    if len(rare) == len(terms):
+        return memories_repo.search_fts(db, team, match, f, depth)
+    seen = {r["pk"] for r in first}
+    more = [r for r in memories_repo.search_fts(db, team, fts.any_of(rare), f, depth)
+            if r["pk"] not in seen] if rare else []
+    if exhaustive and len(first) + len(more) < depth:
+        return memories_repo.search_fts(db, team, match, f, depth)
+    if first and more:  # keep the scores falling: the rare-word list goes on below `first`
+        shift = max(0.0, max(r["rank"] for r in first) - more[0]["rank"])
+        more = [memories_repo.Scored(r, r["rank"] + shift) for r in more]
+    return (first + more)[:depth]
 
 
 def _hit(row: Any, snip: str | None, score: float) -> c.SearchHit:

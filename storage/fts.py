@@ -97,8 +97,11 @@ def match_all_expression(query: str) -> str | None:
 def match_expression(query: str) -> str | None:
     """A MATCH expression for FTS5, or None when the query has no searchable word."""
     terms = query_terms(query)
-    if not terms:
-        return None
+    return any_of(terms) if terms else None
+
+
+def any_of(terms: list[str]) -> str:
+    """A MATCH for the memories with any of `terms`, each quoted."""
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 

@@ -301,6 +301,13 @@ def fts_rowids(db: Any, match: str, project_ids: list[str] | None) -> list[int]:
                                      (fts.within_projects(match, project_ids),))]
 
 
+def fts_count_upto(db: Any, match: str, project_ids: list[str] | None, cap: int) -> int:
+    """How many rows `match` finds (in the projects, where FTS5 can narrow to them), counting no
+    further than `cap`: a word's document frequency, read at the cost of `cap` rows at most."""
+    return db.execute("select count(*) from (select 1 from memories_fts where memories_fts match ? limit ?)",
+                      (fts.within_projects(match, project_ids), cap)).fetchone()[0]
+
+
 def fts_snippets(db: Any, match: str, pks: list[int]) -> dict[int, str]:
     """The body's best 16-token window around the matched words, from FTS5, for the page's
     memories only (a hybrid search scores fifty candidates)."""

@@ -396,3 +396,28 @@ def test_hybrid_search_brings_in_the_conversation_around_a_hit(ctx):
     notes = [h.id for h in search.search(c.SearchIn(query="summer holidays plans", kinds=["note"]), ctx).results]
     assert answer.id not in notes and question.id in notes
     assert far.id != hybrid[2] and other.id != hybrid[2]
+
+
+def test_a_query_with_a_common_word_scores_the_memories_with_its_rarer_words(ctx, monkeypatch):
+    """A word held by RARE_MAX memories or more is left out of the any-word stage when rarer words
+    fill the list: the memory with every word leads, the memories with the rare word follow, and
+    memories with only the common word are not scored. `fts` mode still gives every lexical match
+    when the rarer words leave the list short."""
+    monkeypatch.setattr(search, "RARE_MAX", 5)
+    add = lambda project, text: memories.create_memory(  # noqa: E731
+        c.MemoryCreate(project=project, narrative=text), ctx).memory.id
+    for i in range(50):
+        add("c", f"unrelated note number {i} about lunch")
+    common = [add("a", f"deploy step {i} of the release train") for i in range(7)]
+    common.append(add("a", "deploy deploy deploy deploy"))  # BM25 would rank this over the long ones
+    filler = " ".join(f"word{i}" for i in range(30))
+    rare = [add("b", f"the zanzibar mirror answered slowly, run {i}: {filler}") for i in range(3)]
+    both = add("b", "deploy to the zanzibar mirror")
+    fts_short = [h.id for h in search.search(c.SearchIn(query="deploy zanzibar", mode="fts", limit=4), ctx).results]
+    assert fts_short[0] == both and set(fts_short[1:]) == set(rare)
+    scores = [h.score for h in search.search(c.SearchIn(query="deploy zanzibar", mode="fts", limit=4), ctx).results]
+    assert scores == sorted(scores, reverse=True)
+    fts_long = [h.id for h in search.search(c.SearchIn(query="deploy zanzibar", mode="fts", limit=20), ctx).results]
+    assert fts_long[0] == both and set(common) <= set(fts_long)
+    hybrid = [h.id for h in search.search(c.SearchIn(query="deploy zanzibar", limit=4), ctx).results]
+    assert hybrid[0] == both and set(hybrid[1:]) == set(rare)
