@@ -407,7 +407,8 @@ def neighbours(db: Any, team_id: str, rows: list[Any], window: int) -> dict[int,
 
 
 def rows_matching(db: Any, team_id: str, pks: list[int], f: Filters) -> list[Any]:
-    """The rows of `pks` that pass the filters, in no particular order."""
+    """The rows of `pks` that pass the filters, in no particular order. The pks drive the join
+    (CROSS JOIN): else the planner may walk the team's index."""
     if not pks:
         return []
     where, args = _where(team_id, f)
@@ -466,15 +467,10 @@ def search_vector(db: Any, team_id: str, query_vector: bytes, f: Filters, limit:
         return []
     distance = {h[0]: h[1] for h in hits}
     ranked = sorted(distance, key=lambda pk: (distance[pk], pk))
-    where, wargs = _where(team_id, f)
     out: list[Any] = []
     step = limit + 16  # most candidates pass the filters: fetch a page, and more only if needed
     for i in range(0, len(ranked), step):
-        page = ranked[i:i + step]
-        # The candidates drive the join (CROSS JOIN): else the planner may walk the team's index.
-        rows = db.execute(
-            f"with c(pk) as (values {','.join(['(?)'] * len(page))})"
-            f" select m.* from c cross join memories m on m.pk = c.pk where {where}", (*page, *wargs)).fetchall()
+        rows = rows_matching(db, team_id, ranked[i:i + step], f)
         rows.sort(key=lambda r: (distance[r["pk"]], r["pk"]))
         out += [(r, distance[r["pk"]]) for r in rows]
         if len(out) >= limit:

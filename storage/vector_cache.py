@@ -91,7 +91,7 @@ def _hamming(codes: np.ndarray, code: np.ndarray, n: int, rows: np.ndarray | Non
 
 def _closest(distance: np.ndarray, m: int) -> np.ndarray:
     """The positions of the (at least) `m` smallest Hamming distances, ties at the cut kept, in
-    ascending position order: a histogram of the few possible distances finds the cut (a third of
+    ascending position order: a histogram of the few possible distances finds the cut (a sixth of
     argpartition's time), and sorted positions make the gather that follows read memory in order."""
     cut = int(np.searchsorted(np.cumsum(np.bincount(distance, minlength=DIM + 1)), m))
     return np.flatnonzero(distance <= cut)
